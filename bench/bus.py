@@ -1,0 +1,148 @@
+"""Bus throughput: publish -> consume -> ack through the project's RabbitMQ transport,
+against a plain aio-pika loop doing the same in the same run (persistent messages,
+publisher confirms, prefetch 100). Prints both rates and their ratio (target >= 0.5).
+
+    python bench/bus.py [--messages N] [--window W] [--url amqp://...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any, ClassVar
+
+if not __package__:  # run as a file: this folder's bus.py must not shadow the `bus` package
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+import aio_pika
+
+from bus.policy import RetryPolicy
+from bus.ports import Message, Subscription
+from bus.rabbit import RabbitBus
+from contracts import Payload, new_envelope
+from contracts.catalog import build_registry
+
+PREFETCH = 100
+
+
+class Tick(Payload):
+    __message_type__: ClassVar[str] = "bench.tick"
+    __version__: ClassVar[int] = 1
+
+    n: int
+    text: str
+
+
+async def _windowed(total: int, window: int, send: Any) -> None:
+    for start in range(0, total, window):
+        await asyncio.gather(*(send(i) for i in range(start, min(start + window, total))))
+
+
+async def raw_aio_pika(url: str, total: int, window: int) -> float:
+    queue_name = f"bench.raw.{uuid.uuid4().hex[:8]}"
+    consumer_conn = await aio_pika.connect(url)
+    producer_conn = await aio_pika.connect(url)
+    async with consumer_conn, producer_conn:
+        consumer = await consumer_conn.channel()
+        await consumer.set_qos(prefetch_count=PREFETCH)
+        queue = await consumer.declare_queue(
+            queue_name, durable=True, arguments={"x-queue-type": "quorum"}
+        )
+        producer = await producer_conn.channel(publisher_confirms=True)
+        done = asyncio.Event()
+        seen = 0
+
+        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            nonlocal seen
+            Tick.model_validate_json(message.body)  # the same minimum of work: parse the body
+            await message.ack()
+            seen += 1
+            if seen == total:
+                done.set()
+
+        tag = await queue.consume(on_message)
+        body = Tick(n=0, text="x" * 64).model_dump_json().encode()
+
+        async def send(i: int) -> None:
+            await producer.default_exchange.publish(
+                aio_pika.Message(
+                    body,
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                    message_id=str(uuid.uuid4()),
+                    content_type="application/json",
+                ),
+                routing_key=queue_name,
+            )
+
+        started = time.perf_counter()
+        await _windowed(total, window, send)
+        await done.wait()
+        elapsed = time.perf_counter() - started
+        await queue.cancel(tag)
+        await consumer.queue_delete(queue_name)
+    return total / elapsed
+
+
+async def project_bus(url: str, total: int, window: int) -> float:
+    registry = build_registry().register(Tick).validate()
+    group = f"bench.{uuid.uuid4().hex[:8]}"
+    done = asyncio.Event()
+    seen = 0
+
+    async def on_tick(message: Message[Any]) -> None:
+        nonlocal seen
+        seen += 1
+        if seen == total:
+            done.set()
+
+    consumer = RabbitBus(url, registry, prefetch=PREFETCH, policy=RetryPolicy())
+    consumer.subscribe(Subscription(group, ["bench.tick"], on_tick))
+    producer = RabbitBus(url, registry)
+    await consumer.start()
+    await producer.start()
+    try:
+        text = "x" * 64
+
+        async def send(i: int) -> None:
+            await producer.publish(new_envelope(Tick(n=i, text=text)))
+
+        started = time.perf_counter()
+        await _windowed(total, window, send)
+        await done.wait()
+        elapsed = time.perf_counter() - started
+    finally:
+        await producer.close()
+        await consumer.close()
+        connection = await aio_pika.connect(url)
+        async with connection:
+            channel = await connection.channel()
+            for name in [f"eco2.{group}", f"eco2.{group}.dead"] + [
+                f"eco2.{group}.retry.{round(d * 1000)}" for d in RetryPolicy().tiers()
+            ]:
+                await channel.queue_delete(name)
+    return total / elapsed
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--window", type=int, default=100, help="publishes in flight")
+    parser.add_argument("--url", default="amqp://guest:guest@127.0.0.1:5672/")
+    args = parser.parse_args()
+    # Warm both paths once so connection set-up and imports are not measured.
+    await raw_aio_pika(args.url, 200, args.window)
+    await project_bus(args.url, 200, args.window)
+    raw = await raw_aio_pika(args.url, args.messages, args.window)
+    ours = await project_bus(args.url, args.messages, args.window)
+    print(f"messages: {args.messages}, publishes in flight: {args.window}, prefetch: {PREFETCH}")
+    print(f"plain aio-pika : {raw:8.0f} msg/s")
+    print(f"eco2 rabbit bus: {ours:8.0f} msg/s")
+    print(f"ratio          : {ours / raw:8.2f}  (target >= 0.5)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,130 @@
+"""The bus port: what services, the journal and the gateway may rely on.
+
+Handlers are plain `async def handler(message) -> Payload | None`. Returning a payload
+answers a request (it is ignored for events). Raising one of the control errors below
+steers delivery; any other exception is transient and retried with backoff until the
+attempt limit, then dead-lettered with its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from contracts import Envelope, Payload
+
+P = TypeVar("P", bound=Payload, covariant=True)
+
+EVENTS_EXCHANGE = "eco2.events"
+DEAD_LETTER_EXCHANGE = "eco2.dlx"
+
+
+@dataclass(frozen=True)
+class Message(Generic[P]):
+    """A delivered message: its envelope, its payload as the newest model, and which try."""
+
+    envelope: Envelope
+    payload: P
+    attempt: int
+    routing_key: str
+
+
+Handler = Callable[[Message[Any]], Awaitable[Payload | None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A consumer group: one durable queue bound to `bindings`, consumed by `handler`.
+
+    Every process that subscribes the same `group` competes for its messages; each group
+    receives its own copy of every matching event (fan-out). Bindings are topic patterns
+    over message types (`scan.*`, `user.#`).
+    """
+
+    group: str
+    bindings: Sequence[str]
+    handler: Handler
+    prefetch: int | None = None
+
+
+# --- bus control: raised by handlers -------------------------------------------------
+
+
+class Retry(Exception):
+    """Deliver this message again later (after `delay` seconds, or the policy's backoff)."""
+
+    def __init__(self, reason: str = "retry", delay: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.delay = delay
+
+
+class Reject(Exception):
+    """Never retry: dead-letter the message now with `reason`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RequestFailed(Exception):
+    """A query handler's answer that the request failed with a stable `code`."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+# --- errors the bus raises to callers ------------------------------------------------
+
+
+class BusError(Exception):
+    """The bus could not do what was asked (translated from the transport's own errors)."""
+
+
+class PublishFailed(BusError):
+    """The broker did not confirm the message; it may or may not have been routed."""
+
+
+class RequestTimeout(BusError):
+    """No reply arrived within the timeout."""
+
+
+class RemoteError(BusError):
+    """The handler of a request answered with `RequestFailed`."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+# --- the ports -----------------------------------------------------------------------
+
+
+class Publisher(Protocol):
+    async def publish(self, envelope: Envelope) -> None:
+        """Route `envelope` by its type to every bound group; return once the broker has it."""
+
+
+class Requester(Protocol):
+    async def request(self, envelope: Envelope, *, timeout: float | None = None) -> Message[Any]:
+        """Send a query and wait for its reply; raise RequestTimeout or RemoteError."""
+
+
+class Bus(Publisher, Requester, Protocol):
+    """A whole transport, as the composition root sees it."""
+
+    def subscribe(self, subscription: Subscription) -> None:
+        """Register a consumer group; call before `start`."""
+
+    async def start(self) -> None:
+        """Connect, declare the topology and begin consuming."""
+
+    async def close(self) -> None:
+        """Stop taking messages, let in-flight handlers finish within the grace period, close."""
+
+    async def ping(self) -> bool:
+        """Whether the transport is connected and usable."""

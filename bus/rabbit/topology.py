@@ -1,0 +1,107 @@
+"""Every exchange, queue and binding the bus uses, declared here and nowhere else.
+
+- `eco2.events` (topic): every message, routing key = message type.
+- `eco2.<group>` (quorum): a consumer group's queue; a delivery limit as a backstop for
+  crash loops, dead-lettering at-least-once to `eco2.dlx` with routing key = the queue.
+- `eco2.<group>.retry.<ms>` (quorum): delayed retries; messages expire after <ms> and are
+  dead-lettered back to `eco2.<group>` through the default exchange.
+- `eco2.dlx` (direct) -> `eco2.<group>.dead` (quorum): dead letters, with the reason in
+  `x-eco2-dead-reason` (ours) or `x-death` (the broker's) and the original routing key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
+from faststream.rabbit.schemas.queue import QuorumQueueArgs
+
+from bus.ports import DEAD_LETTER_EXCHANGE, EVENTS_EXCHANGE
+
+EVENTS = RabbitExchange(EVENTS_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
+DLX = RabbitExchange(DEAD_LETTER_EXCHANGE, type=ExchangeType.DIRECT, durable=True)
+
+# At-least-once dead-lettering needs the source queue to refuse publishes when full.
+_SAFE_DEAD_LETTERING = {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
+
+
+def _quorum_args(arguments: dict[str, object]) -> QuorumQueueArgs:
+    return cast("QuorumQueueArgs", arguments)
+
+
+@dataclass(frozen=True)
+class GroupTopology:
+    group: str
+    bindings: tuple[str, ...]
+    delays: tuple[float, ...]
+    delivery_limit: int
+
+    @property
+    def queue_name(self) -> str:
+        return f"eco2.{self.group}"
+
+    @property
+    def dead_name(self) -> str:
+        return f"eco2.{self.group}.dead"
+
+    def retry_name(self, delay: float) -> str:
+        return f"eco2.{self.group}.retry.{round(delay * 1000)}"
+
+    def queue(self) -> RabbitQueue:
+        return RabbitQueue(
+            self.queue_name,
+            queue_type=QueueType.QUORUM,
+            durable=True,
+            arguments=_quorum_args(
+                {
+                    "x-delivery-limit": self.delivery_limit,
+                    "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+                    "x-dead-letter-routing-key": self.queue_name,
+                    **_SAFE_DEAD_LETTERING,
+                }
+            ),
+        )
+
+    def dead_queue(self) -> RabbitQueue:
+        return RabbitQueue(self.dead_name, queue_type=QueueType.QUORUM, durable=True)
+
+    def retry_queue(self, delay: float) -> RabbitQueue:
+        return RabbitQueue(
+            self.retry_name(delay),
+            queue_type=QueueType.QUORUM,
+            durable=True,
+            arguments=_quorum_args(
+                {
+                    "x-message-ttl": round(delay * 1000),
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": self.queue_name,
+                    **_SAFE_DEAD_LETTERING,
+                }
+            ),
+        )
+
+
+async def declare_exchanges(broker: RabbitBroker) -> None:
+    await broker.declare_exchange(EVENTS)
+    await broker.declare_exchange(DLX)
+
+
+async def declare_group(broker: RabbitBroker, topology: GroupTopology) -> None:
+    """Declare (idempotently) the group's retry queues and dead-letter queue.
+
+    The group's own queue is declared by its FastStream subscriber, on the channel that
+    carries the group's prefetch; `bind_group` binds it once the subscriber has started.
+    """
+    dlx = await broker.declare_exchange(DLX)
+    dead = await broker.declare_queue(topology.dead_queue())
+    await dead.bind(dlx, routing_key=topology.queue_name)
+    for delay in topology.delays:
+        await broker.declare_queue(topology.retry_queue(delay))
+
+
+async def bind_group(broker: RabbitBroker, topology: GroupTopology) -> None:
+    events = await broker.declare_exchange(EVENTS)
+    queue = await broker.declare_queue(topology.queue())
+    for pattern in topology.bindings:
+        await queue.bind(events, routing_key=pattern)

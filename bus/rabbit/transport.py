@@ -1,0 +1,337 @@
+"""The bus on RabbitMQ, through FastStream's RabbitBroker (aio-pika underneath).
+
+Persistent messages, publisher confirms, manual ack after the handler, per-group prefetch,
+delayed retries through TTL queues, dead letters that keep their reason, request/reply on
+a private reply queue, a robust connection that reconnects and re-declares after the
+broker restarts, and a graceful close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from functools import partial
+from typing import Any
+
+import aiormq
+from aio_pika.exceptions import AMQPError, ChannelInvalidStateError
+from aiormq.abc import ConfirmationFrameType
+from faststream import AckPolicy
+from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
+from faststream.rabbit.message import RabbitMessage
+from faststream.rabbit.subscriber import RabbitSubscriber
+from pamqp.commands import Basic
+
+from bus import codec, telemetry
+from bus.codec import Delivery, Outgoing
+from bus.dispatch import Ack, DeadLetter, Dispatcher, Outcome, Reply, RetryLater
+from bus.policy import RetryPolicy
+from bus.ports import (
+    BusError,
+    Message,
+    PublishFailed,
+    RemoteError,
+    RequestTimeout,
+    Subscription,
+)
+from bus.rabbit import topology
+from bus.rabbit.topology import GroupTopology
+from contracts import Envelope, Registry
+from contracts.errors.v1 import ErrorReply
+
+log = logging.getLogger(__name__)
+
+# Headers the broker adds; a copy we republish (retry, dead letter) starts clean of them.
+_BROKER_HEADERS = (
+    "x-delivery-count",
+    "x-death",
+    "x-first-death-exchange",
+    "x-first-death-queue",
+    "x-first-death-reason",
+    "x-last-death-exchange",
+    "x-last-death-queue",
+    "x-last-death-reason",
+)
+_TRANSIENT = (
+    AMQPError,
+    ConnectionError,
+    ChannelInvalidStateError,
+    TimeoutError,
+    aiormq.exceptions.AMQPError,
+)
+
+
+async def _raw(message: RabbitMessage) -> RabbitMessage:
+    """FastStream decoder that hands the handler the message itself, undecoded."""
+    return message
+
+
+class RabbitBus:
+    def __init__(
+        self,
+        url: str,
+        registry: Registry,
+        *,
+        policy: RetryPolicy | None = None,
+        prefetch: int = 32,
+        request_timeout: float = 5.0,
+        publish_timeout: float = 30.0,
+        grace: float = 10.0,
+        delivery_limit: int = 20,
+    ) -> None:
+        self._registry = registry
+        self._policy = policy or RetryPolicy()
+        self._prefetch = prefetch
+        self._request_timeout = request_timeout
+        self._publish_timeout = publish_timeout
+        self._delivery_limit = delivery_limit
+        self._broker = RabbitBroker(
+            url,
+            apply_types=False,
+            logger=None,
+            graceful_timeout=grace,
+            reconnect_interval=1.0,
+            app_id="eco2",
+        )
+        self._groups: list[tuple[GroupTopology, RabbitSubscriber]] = []
+        self._reply_queue = f"eco2.reply.{uuid.uuid4().hex}"
+        self._pending: dict[str, asyncio.Future[Delivery]] = {}
+        self._started = False
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def subscribe(self, subscription: Subscription) -> None:
+        if self._started:
+            raise BusError("subscribe before start")
+        group = GroupTopology(
+            subscription.group,
+            tuple(subscription.bindings),
+            self._policy.tiers(),
+            self._delivery_limit,
+        )
+        dispatcher = Dispatcher(
+            subscription.group, subscription.handler, self._registry, self._policy
+        )
+        subscriber = self._broker.subscriber(
+            group.queue(),
+            channel=Channel(prefetch_count=subscription.prefetch or self._prefetch),
+            ack_policy=AckPolicy.MANUAL,
+            no_reply=True,
+            decoder=_raw,
+        )
+        subscriber(partial(self._consume, dispatcher, group))
+        self._groups.append((group, subscriber))
+
+    async def start(self) -> None:
+        self._started = True
+        replies = self._broker.subscriber(
+            RabbitQueue(self._reply_queue, durable=False, exclusive=True, auto_delete=True),
+            ack_policy=AckPolicy.ACK_FIRST,
+            no_reply=True,
+            decoder=_raw,
+        )
+        replies(self._on_reply)
+        try:
+            await self._broker.connect()
+            await topology.declare_exchanges(self._broker)
+            for group, _ in self._groups:
+                await topology.declare_group(self._broker, group)
+            await self._broker.start()
+            for group, _ in self._groups:
+                await topology.bind_group(self._broker, group)
+        except _TRANSIENT as exc:
+            raise BusError(f"cannot start the RabbitMQ bus: {exc}") from exc
+
+    async def close(self) -> None:
+        """Cancel consumers, wait for in-flight handlers (up to the grace period), close."""
+        for _, subscriber in self._groups:
+            await _cancel_consumer(subscriber)
+        await self._broker.stop()
+
+    async def kill(self) -> None:
+        """Drop the connection like a crashed process: unacked messages go back to the queue."""
+        connection = self._broker._connection
+        if connection is not None:
+            await connection.close()
+        await self._broker.stop()
+
+    async def ping(self) -> bool:
+        return bool(await self._broker.ping(timeout=2.0))
+
+    # --- publishing ------------------------------------------------------------------
+
+    async def publish(self, envelope: Envelope) -> None:
+        envelope = telemetry.with_current_trace(envelope)
+        await self._send(codec.encode(envelope), topology.EVENTS, envelope.type)
+        telemetry.count_published(envelope.type)
+
+    async def request(self, envelope: Envelope, *, timeout: float | None = None) -> Message[Any]:
+        timeout = timeout or self._request_timeout
+        key = str(envelope.message_id)
+        future: asyncio.Future[Delivery] = asyncio.get_running_loop().create_future()
+        self._pending[key] = future
+        try:
+            envelope = telemetry.with_current_trace(envelope)
+            await self._send(
+                codec.encode(envelope),
+                topology.EVENTS,
+                envelope.type,
+                reply_to=self._reply_queue,
+                expiration=timeout,
+            )
+            try:
+                delivery = await asyncio.wait_for(future, timeout)
+            except TimeoutError:
+                raise RequestTimeout(f"no reply to {envelope.type} within {timeout}s") from None
+        finally:
+            self._pending.pop(key, None)
+        reply, payload = self._registry.parse(delivery.body)
+        if isinstance(payload, ErrorReply):
+            raise RemoteError(payload.code, payload.message)
+        return Message(reply, payload, 1, delivery.routing_key)
+
+    async def _send(
+        self,
+        out: Outgoing,
+        exchange: Any,
+        routing_key: str,
+        *,
+        reply_to: str | None = None,
+        correlation_id: str | None = None,
+        expiration: float | None = None,
+    ) -> None:
+        """Publish persistently and wait for the confirm; ride out a reconnect up to a deadline."""
+        deadline = time.monotonic() + self._publish_timeout
+        pause = 0.1
+        while True:
+            try:
+                confirm: ConfirmationFrameType | None = await self._broker.publish(
+                    out.body,
+                    exchange=exchange,
+                    routing_key=routing_key,
+                    mandatory=False,
+                    persist=True,
+                    message_id=out.message_id,
+                    message_type=out.type,
+                    content_type=codec.CONTENT_TYPE,
+                    correlation_id=correlation_id or out.correlation_id,
+                    reply_to=reply_to,
+                    headers=out.headers,
+                    expiration=expiration,
+                    timeout=self._publish_timeout,
+                )
+            except _TRANSIENT as exc:
+                if time.monotonic() + pause > deadline:
+                    raise PublishFailed(f"publish {out.type} failed: {exc!r}") from exc
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
+                continue
+            if not isinstance(confirm, Basic.Ack):
+                raise PublishFailed(f"broker did not confirm {out.type}: {confirm!r}")
+            return
+
+    # --- consuming -------------------------------------------------------------------
+
+    async def _consume(
+        self, dispatcher: Dispatcher, group: GroupTopology, message: RabbitMessage
+    ) -> None:
+        raw = message.raw_message
+        headers = dict(raw.headers or {})
+        delivery = Delivery(
+            body=raw.body,
+            headers=headers,
+            routing_key=str(headers.get(codec.H_ORIGINAL_ROUTING_KEY) or raw.routing_key or ""),
+            reply_to=raw.reply_to,
+            message_id=raw.message_id,
+            redeliveries=_int(headers.get("x-delivery-count")),
+        )
+        outcome = await dispatcher.handle(delivery)
+        try:
+            await self._settle(group, raw.type, delivery, outcome)
+            await message.ack()
+        except (*_TRANSIENT, PublishFailed):
+            # Unacked, so the broker redelivers it; the handler's effects must be idempotent.
+            log.warning(
+                "could not settle a %s message; it will be redelivered", group.group, exc_info=True
+            )
+            with contextlib.suppress(*_TRANSIENT):
+                await message.nack(requeue=True)
+
+    async def _settle(
+        self, group: GroupTopology, message_type: str | None, delivery: Delivery, outcome: Outcome
+    ) -> None:
+        match outcome:
+            case Ack():
+                pass
+            case Reply():
+                await self._reply(outcome)
+            case RetryLater(delay=delay, attempt=attempt):
+                headers = _clean(delivery.headers) | {
+                    codec.H_ATTEMPT: attempt,
+                    codec.H_ORIGINAL_ROUTING_KEY: delivery.routing_key,
+                }
+                await self._send(
+                    _copy(delivery, message_type, headers), None, group.retry_name(delay)
+                )
+            case DeadLetter(reason=reason, detail=detail, reply=reply):
+                headers = _clean(delivery.headers) | {
+                    codec.H_DEAD_REASON: reason,
+                    codec.H_DEAD_DETAIL: detail[:2000],
+                    codec.H_ORIGINAL_EXCHANGE: topology.EVENTS.name,
+                    codec.H_ORIGINAL_ROUTING_KEY: delivery.routing_key,
+                    codec.H_GROUP: group.group,
+                }
+                await self._send(
+                    _copy(delivery, message_type, headers), topology.DLX, group.queue_name
+                )
+                if reply is not None:
+                    await self._reply(reply)
+
+    async def _reply(self, reply: Reply) -> None:
+        await self._send(
+            codec.encode(reply.envelope), None, reply.to, correlation_id=reply.correlation_id
+        )
+
+    async def _on_reply(self, message: RabbitMessage) -> None:
+        raw = message.raw_message
+        future = self._pending.get(raw.correlation_id or "")
+        if future is not None and not future.done():
+            future.set_result(Delivery(raw.body, dict(raw.headers or {}), raw.routing_key or ""))
+
+
+def _clean(headers: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in headers.items() if k not in _BROKER_HEADERS}
+
+
+def _copy(delivery: Delivery, message_type: str | None, headers: dict[str, Any]) -> Outgoing:
+    return Outgoing(
+        body=delivery.body,
+        message_id=delivery.message_id or str(uuid.uuid4()),
+        type=message_type or delivery.routing_key,
+        correlation_id=str(headers.get(codec.H_CORRELATION, "")),
+        headers=headers,
+    )
+
+
+def _int(value: Any) -> int:
+    try:
+        return max(int(value), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+async def _cancel_consumer(subscriber: RabbitSubscriber) -> None:
+    """Stop new deliveries before FastStream waits for in-flight ones.
+
+    FastStream's own stop first waits and then cancels, so messages arriving meanwhile
+    would be returned unprocessed and count as a redelivery.
+    """
+    queue, tag = subscriber._queue_obj, subscriber._consumer_tag
+    if queue is None or tag is None or queue.channel.is_closed:
+        return
+    with contextlib.suppress(*_TRANSIENT):
+        await queue.cancel(tag)
+    subscriber._consumer_tag = None

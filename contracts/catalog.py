@@ -1,0 +1,14 @@
+"""The registry of every published contract, built once by whoever reads messages."""
+
+from contracts.errors import v1 as errors_v1
+from contracts.registry import Registry
+from contracts.system import v1 as system_v1
+
+
+def build_registry() -> Registry:
+    registry = Registry().register(
+        errors_v1.ErrorReply,
+        system_v1.Ping,
+        system_v1.Pong,
+    )
+    return registry.validate()

@@ -1,0 +1,1 @@
+"""Diagnostic contracts: a ping any AMQP client can send to prove the bus works."""

@@ -1,0 +1,1 @@
+"""Domain services, the journaled workers, and the runtime that wires them."""

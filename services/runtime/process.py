@@ -1,0 +1,87 @@
+"""Running components in this process until SIGINT/SIGTERM, then shutting down cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Generator, Sequence
+
+import uvicorn
+from prometheus_client import start_http_server
+from starlette.applications import Starlette
+
+from services.runtime import components
+from services.runtime.migrate import migrate, package_migrations
+from services.runtime.resources import Resources, describe, open_resources
+from services.runtime.settings import Settings
+
+log = logging.getLogger("eco2")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, minus its own signal handling: this process owns SIGINT/SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def _serve_http(app: Starlette, settings: Settings, stop: asyncio.Event) -> None:
+    config = uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=max(int(settings.shutdown_grace), 1),
+    )
+    server = _Server(config)
+    serving = asyncio.create_task(server.serve())
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    server.should_exit = True
+    stopping.cancel()
+    await serving
+    if not server.started:
+        raise OSError(f"could not serve HTTP on {settings.http_host}:{settings.http_port}")
+
+
+def _wire(resources: Resources, names: Sequence[str]) -> Starlette | None:
+    app = None
+    for name in names:
+        if name == "gateway":
+            app = components.gateway(resources)
+        else:
+            for subscription in components.CONSUMERS[name](resources):
+                resources.bus.subscribe(subscription)
+    return app
+
+
+async def run(settings: Settings, names: Sequence[str], *, apply_migrations: bool) -> None:
+    """Run `names` together until a signal; `eco2 up` runs them all, `eco2 run` one."""
+    stop = _stop_on_signals()
+    async with open_resources(settings) as resources:
+        if apply_migrations:
+            await migrate(resources.database_url, package_migrations(components.MIGRATIONS))
+        app = _wire(resources, names)
+        await resources.bus.start()
+        log.info("eco2 running %s on %s", ", ".join(names), describe(resources))
+        if app is not None:
+            await _serve_http(app, settings, stop)
+        else:
+            if settings.metrics_port:
+                start_http_server(settings.metrics_port)
+            await stop.wait()
+        log.info("eco2 stopping: finishing in-flight work")
+    log.info("eco2 stopped")

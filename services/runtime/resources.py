@@ -1,0 +1,131 @@
+"""Resource factories: the one place that turns settings into connections and adapters.
+
+Each `match` below is where an adapter is chosen; nothing else in the code picks one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import redis.asyncio as aioredis
+
+from bus.memory import MemoryBus
+from bus.policy import RetryPolicy
+from bus.ports import Bus
+from bus.rabbit import RabbitBus
+from contracts import Registry
+from contracts.catalog import build_registry
+from services.runtime.embedded import embedded_postgres
+from services.runtime.settings import Settings
+
+
+class ResourceError(Exception):
+    """A configured service could not be reached at start; the message says which."""
+
+
+@dataclass(frozen=True)
+class Resources:
+    settings: Settings
+    registry: Registry
+    bus: Bus
+    database_url: str
+    db: asyncpg.Pool
+    redis: aioredis.Redis
+    objects: str
+
+    async def db_ready(self) -> bool:
+        return bool(await self.db.fetchval("SELECT 1"))
+
+    async def redis_ready(self) -> bool:
+        return bool(await self.redis.ping())
+
+
+def build_bus(settings: Settings, registry: Registry) -> Bus:
+    policy = RetryPolicy(
+        max_attempts=settings.max_attempts,
+        base_delay=settings.retry_base_delay,
+        max_delay=settings.retry_max_delay,
+    )
+    match urlsplit(settings.bus_url).scheme:
+        case "memory":
+            return MemoryBus(
+                registry,
+                policy=policy,
+                prefetch=settings.prefetch,
+                request_timeout=settings.request_timeout,
+                grace=settings.shutdown_grace,
+            )
+        case _:
+            return RabbitBus(
+                settings.bus_url,
+                registry,
+                policy=policy,
+                prefetch=settings.prefetch,
+                request_timeout=settings.request_timeout,
+                grace=settings.shutdown_grace,
+                delivery_limit=settings.delivery_limit,
+            )
+
+
+def build_redis(settings: Settings) -> aioredis.Redis:
+    match urlsplit(settings.redis_url).scheme:
+        case "memory":
+            import fakeredis
+
+            redis: aioredis.Redis = fakeredis.FakeAsyncRedis()
+            return redis
+        case _:
+            return aioredis.from_url(settings.redis_url)
+
+
+@asynccontextmanager
+async def database_url(settings: Settings) -> AsyncIterator[str]:
+    match urlsplit(settings.database_url).scheme:
+        case "embedded":
+            async with embedded_postgres(settings.data_dir) as url:
+                yield url
+        case _:
+            yield settings.database_url
+
+
+@asynccontextmanager
+async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
+    """Open every resource; the bus is built but not started (subscribe first, then start).
+
+    On exit the bus closes first (finishing in-flight work), then Redis and the database.
+    """
+    async with AsyncExitStack() as stack:
+        url = await stack.enter_async_context(database_url(settings))
+        try:
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=settings.database_pool_size)
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise ResourceError(f"cannot reach PostgreSQL (ECO2_DATABASE_URL): {exc}") from exc
+        stack.push_async_callback(pool.close)
+        redis = build_redis(settings)
+        stack.push_async_callback(redis.aclose)
+        objects = settings.objects_location
+        if "://" not in objects:
+            await asyncio.to_thread(Path(objects).mkdir, parents=True, exist_ok=True)
+        registry = build_registry()
+        bus = build_bus(settings, registry)
+        stack.push_async_callback(bus.close)
+        yield Resources(settings, registry, bus, url, pool, redis, objects)
+
+
+def describe(resources: Resources) -> dict[str, Any]:
+    """What the process is connected to, without secrets, for the start-up log line."""
+    settings = resources.settings
+    return {
+        "bus": urlsplit(settings.bus_url).scheme,
+        "database": urlsplit(settings.database_url).scheme,
+        "redis": urlsplit(settings.redis_url).scheme,
+        "objects": resources.objects if "://" not in resources.objects else "s3",
+        "ai": settings.ai_provider,
+    }

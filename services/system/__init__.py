@@ -1,0 +1,1 @@
+"""Diagnostics over the bus: answers `system.ping`, so any AMQP client can check a deployment."""
