@@ -45,7 +45,11 @@ def with_current_trace(envelope: Envelope) -> Envelope:
 @contextmanager
 def consumer_span(group: str, envelope: Envelope, headers: Mapping[str, Any]) -> Iterator[None]:
     carrier = {k: str(v) for k, v in headers.items() if k in ("traceparent", "tracestate")}
-    context = propagate.extract(carrier or envelope.trace)
+    carrier = carrier or envelope.trace
+    if not carrier and isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        yield  # nothing to continue and nobody recording: skip the span's cost
+        return
+    context = propagate.extract(carrier)
     with _tracer.start_as_current_span(
         f"{envelope.type} process",
         context=context,

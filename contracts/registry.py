@@ -131,10 +131,11 @@ class Registry:
                 f"{message_type} v{version} is not supported (known: {sorted(entry.models)})"
             )
         try:
-            entry.models[version].model_validate(data)
-            while version != entry.newest:
-                version, step = entry.upcasters[version]
-                data = step(data)
+            if version != entry.newest:
+                entry.models[version].model_validate(data)  # old shapes must be valid as sent
+                while version != entry.newest:
+                    version, step = entry.upcasters[version]
+                    data = step(data)
             return entry.models[version].model_validate(data)
         except ValidationError as exc:
             raise MalformedMessage(

@@ -16,11 +16,12 @@ import uuid
 from functools import partial
 from typing import Any
 
+import aio_pika
 import aiormq
+from aio_pika.abc import AbstractExchange
 from aio_pika.exceptions import AMQPError, ChannelInvalidStateError
-from aiormq.abc import ConfirmationFrameType
 from faststream import AckPolicy
-from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
+from faststream.rabbit import Channel, RabbitBroker, RabbitExchange, RabbitQueue
 from faststream.rabbit.message import RabbitMessage
 from faststream.rabbit.subscriber import RabbitSubscriber
 from pamqp.commands import Basic
@@ -64,6 +65,9 @@ _TRANSIENT = (
 )
 
 
+_DEFAULT_EXCHANGE = RabbitExchange("")
+
+
 async def _raw(message: RabbitMessage) -> RabbitMessage:
     """FastStream decoder that hands the handler the message itself, undecoded."""
     return message
@@ -99,6 +103,7 @@ class RabbitBus:
         self._groups: list[tuple[GroupTopology, RabbitSubscriber]] = []
         self._reply_queue = f"eco2.reply.{uuid.uuid4().hex}"
         self._pending: dict[str, asyncio.Future[Delivery]] = {}
+        self._exchanges: dict[str, AbstractExchange] = {}
         self._started = False
 
     # --- lifecycle -------------------------------------------------------------------
@@ -196,7 +201,7 @@ class RabbitBus:
     async def _send(
         self,
         out: Outgoing,
-        exchange: Any,
+        exchange: RabbitExchange | None,
         routing_key: str,
         *,
         reply_to: str | None = None,
@@ -208,19 +213,22 @@ class RabbitBus:
         pause = 0.1
         while True:
             try:
-                confirm: ConfirmationFrameType | None = await self._broker.publish(
-                    out.body,
-                    exchange=exchange,
+                target = await self._exchange(exchange)
+                confirm = await target.publish(
+                    aio_pika.Message(
+                        out.body,
+                        headers=out.headers,
+                        content_type=codec.CONTENT_TYPE,
+                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                        message_id=out.message_id,
+                        type=out.type,
+                        correlation_id=correlation_id or out.correlation_id,
+                        reply_to=reply_to,
+                        expiration=expiration,
+                        app_id="eco2",
+                    ),
                     routing_key=routing_key,
                     mandatory=False,
-                    persist=True,
-                    message_id=out.message_id,
-                    message_type=out.type,
-                    content_type=codec.CONTENT_TYPE,
-                    correlation_id=correlation_id or out.correlation_id,
-                    reply_to=reply_to,
-                    headers=out.headers,
-                    expiration=expiration,
                     timeout=self._publish_timeout,
                 )
             except _TRANSIENT as exc:
@@ -232,6 +240,19 @@ class RabbitBus:
             if not isinstance(confirm, Basic.Ack):
                 raise PublishFailed(f"broker did not confirm {out.type}: {confirm!r}")
             return
+
+    async def _exchange(self, exchange: RabbitExchange | None) -> AbstractExchange:
+        """The broker's (robust, confirming) exchange object, declared once and cached.
+
+        Publishing on it directly skips FastStream's per-message publisher middleware,
+        which we do not use, and halves the cost of a publish.
+        """
+        key = exchange.name if exchange is not None else ""
+        found = self._exchanges.get(key)
+        if found is None:
+            found = await self._broker.declare_exchange(exchange or _DEFAULT_EXCHANGE)
+            self._exchanges[key] = found
+        return found
 
     # --- consuming -------------------------------------------------------------------
 
