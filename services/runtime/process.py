@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 
 from services.runtime import components
 from services.runtime.migrate import migrate, package_migrations
+from services.runtime.observability import configure_tracing
 from services.runtime.resources import Resources, describe, open_resources
 from services.runtime.settings import Settings
 
@@ -71,6 +72,7 @@ def _wire(resources: Resources, names: Sequence[str]) -> Starlette | None:
 async def run(settings: Settings, names: Sequence[str], *, apply_migrations: bool) -> None:
     """Run `names` together until a signal; `eco2 up` runs them all, `eco2 run` one."""
     stop = _stop_on_signals()
+    tracing = configure_tracing(settings, names[0] if len(names) == 1 else "all")
     async with open_resources(settings) as resources:
         if apply_migrations:
             await migrate(resources.database_url, package_migrations(components.MIGRATIONS))
@@ -84,4 +86,6 @@ async def run(settings: Settings, names: Sequence[str], *, apply_migrations: boo
                 start_http_server(settings.metrics_port)
             await stop.wait()
         log.info("eco2 stopping: finishing in-flight work")
+    if tracing is not None:
+        tracing.shutdown()
     log.info("eco2 stopped")
