@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import Generator, Sequence
 
 import uvicorn
@@ -48,14 +49,34 @@ async def _serve_http(app: Starlette, settings: Settings, stop: asyncio.Event) -
         timeout_graceful_shutdown=max(int(settings.shutdown_grace), 1),
     )
     server = _Server(config)
-    serving = asyncio.create_task(server.serve())
+    serving = asyncio.create_task(server.serve(sockets=[_listen(settings)]))
+    while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn has no event
+        await asyncio.sleep(0.02)
+    log.info("eco2 serving on http://%s:%d", settings.http_host, settings.http_port)
     stopping = asyncio.create_task(stop.wait())
     await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
     server.should_exit = True
     stopping.cancel()
     await serving
-    if not server.started:
-        raise OSError(f"could not serve HTTP on {settings.http_host}:{settings.http_port}")
+
+
+def _listen(settings: Settings) -> socket.socket:
+    """Bind here, so a taken port is a clear error rather than uvicorn's exit from a task."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        settings.http_host, settings.http_port, type=socket.SOCK_STREAM
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise OSError(
+            f"cannot listen on {settings.http_host}:{settings.http_port} "
+            f"(ECO2_HTTP_HOST/ECO2_HTTP_PORT): {exc.strerror}"
+        ) from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def _wire(resources: Resources, names: Sequence[str]) -> Starlette | None:

@@ -54,3 +54,16 @@ def test_contract_schemas_are_exported(tmp_path: Path) -> None:
     names = sorted(p.name for p in (tmp_path / "schemas").iterdir())
     assert "system.ping.v1.schema.json" in names
     assert "envelope.schema.json" in names
+
+
+def test_taken_port_is_a_clear_error(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = eco2("up", env={"ECO2_HTTP_PORT": str(port)}, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "cannot listen on" in result.stderr
+    assert "Traceback" not in result.stderr

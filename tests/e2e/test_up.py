@@ -29,7 +29,7 @@ async def start_up(workdir: Path, port: int, log: str) -> Eco2Process:
         workdir / log,
         cwd=workdir,
     )
-    await wait_for_line(process, "Uvicorn running", timeout=120)
+    await wait_for_line(process, "eco2 serving on", timeout=120)
     return process
 
 
