@@ -67,6 +67,14 @@ class Steps:
         return model.model_validate(await self.run(name, as_json))
 
 
+def split_reason(reason: str, default: str = "processing_failed") -> tuple[str, str]:
+    """A failure reason `code: message` as (code, message); a bare message gets `default`."""
+    code, sep, text = reason.partition(": ")
+    if sep and code and code.replace("_", "").isalnum():
+        return code, text
+    return default, reason
+
+
 Work = Callable[[Message[Any], Steps], Awaitable[Sequence[Payload]]]
 FailureOutcome = Callable[[Message[Any], str], Sequence[Payload]]
 

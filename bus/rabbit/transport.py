@@ -105,6 +105,7 @@ class RabbitBus:
         self._pending: dict[str, asyncio.Future[Delivery]] = {}
         self._exchanges: dict[str, AbstractExchange] = {}
         self._started = False
+        self._closed = False
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -152,6 +153,9 @@ class RabbitBus:
 
     async def close(self) -> None:
         """Cancel consumers, wait for in-flight handlers (up to the grace period), close."""
+        if self._closed:
+            return
+        self._closed = True
         for _, subscriber in self._groups:
             await _cancel_consumer(subscriber)
         await self._broker.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from pathlib import Path
@@ -94,9 +95,9 @@ def ping(
     settings = _settings()
 
     async def go() -> None:
-        async with open_resources(settings) as resources:
-            if settings.bus_url.startswith("memory"):
-                for sub in components.CONSUMERS["system"](resources):
+        async with open_resources(settings) as resources, contextlib.AsyncExitStack() as stack:
+            if settings.bus_url.startswith("memory"):  # nobody else to answer in this process
+                for sub in await components.system(resources, stack):
                     resources.bus.subscribe(sub)
             await resources.bus.start()
             reply = await resources.bus.request(new_envelope(Ping(note=note)), timeout=timeout)

@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from services.runtime import components
 from services.runtime.migrate import migrate, package_migrations
 from services.runtime.observability import configure_tracing
-from services.runtime.resources import Resources, describe, open_resources
+from services.runtime.resources import describe, open_resources
 from services.runtime.settings import Settings
 
 log = logging.getLogger("eco2")
@@ -79,25 +79,22 @@ def _listen(settings: Settings) -> socket.socket:
     return sock
 
 
-def _wire(resources: Resources, names: Sequence[str]) -> Starlette | None:
-    app = None
-    for name in names:
-        if name == "gateway":
-            app = components.gateway(resources)
-        else:
-            for subscription in components.CONSUMERS[name](resources):
-                resources.bus.subscribe(subscription)
-    return app
-
-
 async def run(settings: Settings, names: Sequence[str], *, apply_migrations: bool) -> None:
     """Run `names` together until a signal; `eco2 up` runs them all, `eco2 run` one."""
     stop = _stop_on_signals()
     tracing = configure_tracing(settings, names[0] if len(names) == 1 else "all")
-    async with open_resources(settings) as resources:
+    async with open_resources(settings) as resources, contextlib.AsyncExitStack() as stack:
         if apply_migrations:
             await migrate(resources.database_url, package_migrations(components.MIGRATIONS))
-        app = _wire(resources, names)
+        app = None
+        for name in names:
+            if name == "gateway":
+                app = components.gateway(resources)
+                continue
+            for subscription in await components.CONSUMERS[name](resources, stack):
+                resources.bus.subscribe(subscription)
+        # Closed first: in-flight handlers finish before the journals they write close.
+        stack.push_async_callback(resources.bus.close)
         await resources.bus.start()
         log.info("eco2 running %s on %s", ", ".join(names), describe(resources))
         if app is not None:

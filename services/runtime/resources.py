@@ -5,7 +5,6 @@ Each `match` below is where an adapter is chosen; nothing else in the code picks
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -22,6 +21,9 @@ from bus.ports import Bus
 from bus.rabbit import RabbitBus
 from contracts import Registry
 from contracts.catalog import build_registry
+from services.ai.offline import OfflineProvider
+from services.ai.provider import VisionProvider
+from services.objects import LocalObjectStore, ObjectStore
 from services.runtime.embedded import embedded_postgres
 from services.runtime.settings import Settings
 
@@ -38,7 +40,7 @@ class Resources:
     database_url: str
     db: asyncpg.Pool
     redis: aioredis.Redis
-    objects: str
+    objects: ObjectStore
 
     async def db_ready(self) -> bool:
         return bool(await self.db.fetchval("SELECT 1"))
@@ -85,6 +87,16 @@ def build_redis(settings: Settings) -> aioredis.Redis:
             return aioredis.from_url(settings.redis_url)
 
 
+def build_objects(settings: Settings) -> ObjectStore:
+    return LocalObjectStore(Path(settings.objects_location))
+
+
+def build_provider(settings: Settings) -> VisionProvider:
+    match settings.ai_provider:
+        case "offline":
+            return OfflineProvider()
+
+
 @asynccontextmanager
 async def database_url(settings: Settings) -> AsyncIterator[str]:
     match urlsplit(settings.database_url).scheme:
@@ -110,9 +122,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         stack.push_async_callback(pool.close)
         redis = build_redis(settings)
         stack.push_async_callback(redis.aclose)
-        objects = settings.objects_location
-        if "://" not in objects:
-            await asyncio.to_thread(Path(objects).mkdir, parents=True, exist_ok=True)
+        objects = build_objects(settings)
         registry = build_registry()
         bus = build_bus(settings, registry)
         stack.push_async_callback(bus.close)
@@ -126,6 +136,6 @@ def describe(resources: Resources) -> dict[str, Any]:
         "bus": urlsplit(settings.bus_url).scheme,
         "database": urlsplit(settings.database_url).scheme,
         "redis": urlsplit(settings.redis_url).scheme,
-        "objects": resources.objects if "://" not in resources.objects else "s3",
+        "objects": settings.objects_location,
         "ai": settings.ai_provider,
     }

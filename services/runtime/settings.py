@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from journal.faults import Faults
+
 ENV_PREFIX = "ECO2_"
 
 
@@ -32,7 +34,7 @@ class Settings(BaseSettings):
     database_url: str = "embedded://"
     redis_url: str = "memory://"
     object_store_url: str = ""
-    ai_provider: Literal["offline", "openai"] = "offline"
+    ai_provider: Literal["offline"] = "offline"
     data_dir: Path = Path("var")
 
     http_host: str = "127.0.0.1"
@@ -47,6 +49,13 @@ class Settings(BaseSettings):
     request_timeout: float = Field(default=5.0, gt=0)
     shutdown_grace: float = Field(default=10.0, ge=0)
     database_pool_size: int = Field(default=10, ge=1)
+
+    journal_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
+    sync_batch_size: int = Field(default=500, ge=1, le=50_000)
+    sync_max_delay: float = Field(default=0.2, gt=0)
+    recovery_delay: float = Field(default=30.0, ge=0)
+    faults: str = ""
+    max_image_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     otlp_endpoint: str | None = None
@@ -65,6 +74,23 @@ class Settings(BaseSettings):
     @classmethod
     def _redis(cls, value: str) -> str:
         return _scheme(value, ("memory", "redis", "rediss", "unix"), "the Redis URL")
+
+    @field_validator("object_store_url")
+    @classmethod
+    def _objects(cls, value: str) -> str:
+        if "://" in value:
+            raise ValueError("must be a local directory (S3 support arrives with the scan API)")
+        return value
+
+    @field_validator("faults")
+    @classmethod
+    def _faults(cls, value: str) -> str:
+        Faults.parse(value)
+        return value
+
+    @property
+    def journal_dir(self) -> Path:
+        return self.data_dir / "journal"
 
     @property
     def objects_location(self) -> str:

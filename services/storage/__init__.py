@@ -1,0 +1,1 @@
+"""The storage worker: checks, cleans and stores the photos people submit (journaled)."""
