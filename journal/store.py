@@ -61,6 +61,7 @@ class Begun:
     attempts: int
     outcome: list[dict[str, Any]] | None
     checkpoints: dict[str, str]
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -355,7 +356,7 @@ class Journal:
         ids = list({op.args[0] for op in begins})
         marks = ",".join("?" * len(ids))
         cursor = await db.execute(
-            f"SELECT message_id, state, attempts, outcome FROM entries"
+            f"SELECT message_id, state, attempts, outcome, error FROM entries"
             f" WHERE message_id IN ({marks})",
             ids,
         )
@@ -375,7 +376,7 @@ class Journal:
             mid = op.args[0]
             row = rows[mid]
             outcome = json.loads(row[3]) if row[3] is not None else None
-            out[id(op)] = Begun(mid, State(row[1]), row[2], outcome, steps.get(mid, {}))
+            out[id(op)] = Begun(mid, State(row[1]), row[2], outcome, steps.get(mid, {}), row[4])
         return out
 
     # --- reads -----------------------------------------------------------------------

@@ -49,8 +49,9 @@ class PostgresTarget:
         ON CONFLICT (message_id) DO NOTHING
     """
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, timeout: float = 30.0) -> None:
         self._pool = pool
+        self._timeout = timeout
 
     async def ship(self, worker: str, entries: Sequence[Entry]) -> None:
         columns: tuple[list[object], ...] = tuple([] for _ in range(11))
@@ -70,7 +71,7 @@ class PostgresTarget:
             )
             for column, value in zip(columns, row, strict=True):
                 column.append(value)
-        await self._pool.execute(self._SQL, *columns)
+        await self._pool.execute(self._SQL, *columns, timeout=self._timeout)
 
 
 def _ts(seconds: float) -> datetime:

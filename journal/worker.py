@@ -2,7 +2,8 @@
 publish (with confirms) → ack, in that order, so a crash anywhere loses and repeats nothing.
 
 - A redelivered message whose entry is finished is not recomputed: its stored outcome is
-  published again with the same message ids, then acked.
+  published again with the same message ids, then acked (a failed one is dead-lettered
+  again, in case the crash came between failing it and dead-lettering it).
 - Past the attempt limit, or when the handler rejects the work, the entry is `failed`, the
   failure outcome is published and the message is dead-lettered with the reason.
 - Entries left unfinished by a crash are resumed by the broker's redelivery, from their
@@ -26,7 +27,7 @@ from pydantic import BaseModel
 from bus.ports import Message, Publisher, Reject
 from contracts import ContractError, Envelope, Payload, Registry, derive_id, new_envelope
 from journal.faults import NO_FAULTS, Faults
-from journal.store import Journal
+from journal.store import Journal, State
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,9 @@ class JournaledWorker:
         self._faults.hit("after_begin")
         if begun.state.finished:
             await self._publish(begun.outcome or [])
+            if begun.state is State.FAILED:
+                # A crash may have come between failing it and dead-lettering it: do that now.
+                raise Reject(begun.error or "failed")
             return
         if begun.attempts > self._max_attempts:
             await self._poison(message, f"attempts_exhausted: delivered {begun.attempts} times")

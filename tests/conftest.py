@@ -44,3 +44,12 @@ def postgres_url() -> str:
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     return _require("Redis", REDIS_URL)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--chaos-tasks",
+        type=int,
+        default=int(os.environ.get("ECO2_CHAOS_TASKS", "2000")),
+        help="tasks the chaos suite publishes (default 2000, or ECO2_CHAOS_TASKS)",
+    )

@@ -172,3 +172,17 @@ async def test_open_entries_the_broker_no_longer_holds_are_finished_on_start(
     assert rig.outcomes.seen[0].payload == Echoed(text="ORPHAN!")
     assert script.calls == {"second": 1}, "resumed from its checkpoint"
     await asyncio.sleep(0)
+
+
+async def test_a_failed_entry_redelivered_is_dead_lettered_again(make: Any) -> None:
+    rig: Rig = await make(Script(reject=True))
+    task = new_envelope(Note(text="twice"))
+    await rig.bus.publish(task)
+    await eventually(lambda: len(rig.broker.dead["worker"]) == 1)
+    await rig.bus.publish(task)  # as if the crash came before the dead-lettering
+    await eventually(lambda: len(rig.broker.dead["worker"]) == 2)
+    await eventually(lambda: len(rig.outcomes.seen) == 2)
+    assert rig.outcomes.seen[0].envelope == rig.outcomes.seen[1].envelope
+    entry = await rig.journal.get(str(task.message_id))
+    assert entry is not None
+    assert (entry.state, entry.attempts) == (State.FAILED, 2)

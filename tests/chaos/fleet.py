@@ -1,0 +1,87 @@
+"""Worker processes the chaos suite starts, kills and restarts; each slot keeps its data
+directory (and so its journal) across restarts, like a StatefulSet pod keeps its volume."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.integration.processes import ECO2, ROOT
+
+
+@dataclass
+class Slot:
+    component: str
+    index: int
+    data_dir: Path
+    env: Mapping[str, str]
+    process: asyncio.subprocess.Process | None = None
+    starts: int = 0
+    kills: int = 0
+    self_kills: int = 0  # died at a fault point
+    exits: int = 0  # stopped with an error (e.g. a server unreachable at start)
+
+    @property
+    def name(self) -> str:
+        return f"{self.component}-{self.index}"
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
+    async def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.data_dir / "worker.log").open("ab")
+        self.process = await asyncio.create_subprocess_exec(
+            ECO2,
+            "run",
+            self.component,
+            cwd=ROOT,
+            env={**os.environ, **self.env, "ECO2_DATA_DIR": str(self.data_dir)},
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        log.close()
+        self.starts += 1
+
+    async def kill(self) -> None:
+        if self.alive:
+            assert self.process is not None
+            self.process.send_signal(signal.SIGKILL)
+            await self.process.wait()
+            self.kills += 1
+
+    async def stop(self) -> int | None:
+        if not self.alive:
+            return None
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return await asyncio.wait_for(self.process.wait(), 60)
+
+
+@dataclass
+class Fleet:
+    slots: list[Slot] = field(default_factory=list)
+
+    async def revive(self) -> None:
+        """Restart every slot whose process died on its own (a fault point, or an error)."""
+        for slot in self.slots:
+            if slot.process is None:
+                await slot.start()
+            elif slot.process.returncode is not None:
+                if slot.process.returncode == -signal.SIGKILL:
+                    slot.self_kills += 1
+                else:
+                    slot.exits += 1
+                await slot.start()
+
+    async def kill_and_restart(self, slot: Slot) -> None:
+        await slot.kill()
+        await slot.start()
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(slot.stop() for slot in self.slots))
