@@ -108,7 +108,7 @@ class Stats:
 
 @dataclass
 class _Op:
-    kind: Literal["begin", "processing", "checkpoint", "finish", "synced", "prune"]
+    kind: Literal["begin", "processing", "checkpoint", "finish", "synced", "prune", "reopen"]
     args: tuple[Any, ...]
     future: asyncio.Future[Any] | None
 
@@ -249,6 +249,11 @@ class Journal:
         if message_ids:
             await self._submit("synced", tuple(message_ids))
 
+    async def reopen(self, message_ids: Sequence[str], *, keep_checkpoints: bool = False) -> None:
+        """Put entries back to `received` with no attempts, to run them again (replay)."""
+        if message_ids:
+            await self._submit("reopen", (tuple(message_ids), keep_checkpoints))
+
     async def prune(self, before: float) -> int:
         """Delete synced, finished entries completed before `before`; return how many."""
         count: int = await self._submit("prune", (before,))
@@ -332,6 +337,18 @@ class Journal:
                     "UPDATE entries SET synced = 1 WHERE message_id = ?",
                     [(mid,) for op in synced for mid in op.args],
                 )
+            for op in by_kind.get("reopen", []):
+                ids, keep = op.args
+                await db.executemany(
+                    "UPDATE entries SET state = 'received', attempts = 0, outcome = NULL,"
+                    " error = NULL, completed_at = NULL, synced = 0, updated_at = ?"
+                    " WHERE message_id = ?",
+                    [(time.time(), mid) for mid in ids],
+                )
+                if not keep:
+                    await db.executemany(
+                        "DELETE FROM checkpoints WHERE message_id = ?", [(m,) for m in ids]
+                    )
             for op in by_kind.get("prune", []):
                 cursor = await db.execute(
                     "DELETE FROM entries WHERE synced = 1 AND state IN ('completed', 'failed')"

@@ -16,7 +16,7 @@ from bus.ports import BusError
 from contracts import new_envelope
 from contracts.schema import export
 from contracts.system.v1 import Ping
-from services.runtime import components, process
+from services.runtime import components, ops, process
 from services.runtime.migrate import MigrationError, migrate, package_migrations
 from services.runtime.resources import ResourceError, open_resources
 from services.runtime.settings import Settings, SettingsError, load_settings
@@ -24,6 +24,8 @@ from services.runtime.settings import Settings, SettingsError, load_settings
 app = typer.Typer(help="Eco² backend.", no_args_is_help=True, add_completion=False)
 contracts_app = typer.Typer(help="Message contracts.", no_args_is_help=True)
 app.add_typer(contracts_app, name="contracts")
+app.add_typer(ops.journal_app, name="journal")
+app.add_typer(ops.dlq_app, name="dlq")
 err = Console(stderr=True)
 
 

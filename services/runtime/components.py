@@ -10,9 +10,11 @@ from starlette.applications import Starlette
 
 from bus.ports import Subscription
 from gateway.app import GatewayDeps, create_app
+from journal.store import Journal
+from journal.worker import JournaledWorker
 from services.ai import handlers as ai_handlers
 from services.runtime.resources import Resources, build_provider
-from services.runtime.workers import journaled
+from services.runtime.workers import WorkerSpec, journaled
 from services.storage import handlers as storage_handlers
 from services.system import handlers as system_handlers
 
@@ -23,42 +25,55 @@ async def system(resources: Resources, stack: AsyncExitStack) -> Sequence[Subscr
     return system_handlers.subscriptions()
 
 
+def worker_spec(name: str, resources: Resources) -> WorkerSpec:
+    """The journaled task of worker `name`, bound to this process's resources."""
+    match name:
+        case "storage":
+            return WorkerSpec(
+                name,
+                storage_handlers.GROUP,
+                storage_handlers.BINDINGS,
+                partial(
+                    storage_handlers.store_image,
+                    objects=resources.objects,
+                    max_bytes=resources.settings.max_image_bytes,
+                ),
+                storage_handlers.failed,
+            )
+        case "ai":
+            return WorkerSpec(
+                name,
+                ai_handlers.GROUP,
+                ai_handlers.BINDINGS,
+                partial(
+                    ai_handlers.classify,
+                    provider=build_provider(resources.settings),
+                    objects=resources.objects,
+                ),
+                ai_handlers.failed,
+            )
+    raise ValueError(f"no journaled worker called {name!r}")
+
+
 async def storage(resources: Resources, stack: AsyncExitStack) -> Sequence[Subscription]:
-    work = partial(
-        storage_handlers.store_image,
-        objects=resources.objects,
-        max_bytes=resources.settings.max_image_bytes,
-    )
-    return [
-        await journaled(
-            resources,
-            stack,
-            name="storage",
-            group=storage_handlers.GROUP,
-            bindings=storage_handlers.BINDINGS,
-            work=work,
-            on_failure=storage_handlers.failed,
-        )
-    ]
+    return [await journaled(resources, stack, worker_spec("storage", resources))]
 
 
 async def ai(resources: Resources, stack: AsyncExitStack) -> Sequence[Subscription]:
-    work = partial(
-        ai_handlers.classify,
-        provider=build_provider(resources.settings),
-        objects=resources.objects,
+    return [await journaled(resources, stack, worker_spec("ai", resources))]
+
+
+async def replay_worker(name: str, resources: Resources, journal: Journal) -> JournaledWorker:
+    """The worker of an existing journal, for `eco2 journal replay` (no consuming)."""
+    spec = worker_spec(name, resources)
+    return JournaledWorker(
+        journal,
+        resources.bus,
+        resources.registry,
+        spec.work,
+        spec.on_failure,
+        max_attempts=resources.settings.max_attempts,
     )
-    return [
-        await journaled(
-            resources,
-            stack,
-            name="ai",
-            group=ai_handlers.GROUP,
-            bindings=ai_handlers.BINDINGS,
-            work=work,
-            on_failure=ai_handlers.failed,
-        )
-    ]
 
 
 # Bus consumers, by component name.

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 
 from bus.ports import Subscription
 from journal.faults import Faults
@@ -16,17 +17,18 @@ from journal.worker import FailureOutcome, JournaledWorker, Work
 from services.runtime.resources import Resources
 
 
-async def journaled(
-    resources: Resources,
-    stack: AsyncExitStack,
-    *,
-    name: str,
-    group: str,
-    bindings: Sequence[str],
-    work: Work,
-    on_failure: FailureOutcome,
-) -> Subscription:
+@dataclass(frozen=True)
+class WorkerSpec:
+    name: str
+    group: str
+    bindings: Sequence[str]
+    work: Work
+    on_failure: FailureOutcome
+
+
+async def journaled(resources: Resources, stack: AsyncExitStack, spec: WorkerSpec) -> Subscription:
     settings = resources.settings
+    name, work, on_failure = spec.name, spec.work, spec.on_failure
     faults = Faults.parse(settings.faults)
     journal = await Journal.open(
         settings.journal_dir / f"{name}.journal",
@@ -63,4 +65,4 @@ async def journaled(
                 await task
 
     stack.push_async_callback(stop)
-    return Subscription(group, list(bindings), worker.handle)
+    return Subscription(spec.group, list(spec.bindings), worker.handle)
