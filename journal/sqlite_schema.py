@@ -12,6 +12,8 @@ FORMAT = "eco2-journal"
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    -- A rowid table: entries carry the envelope inline, and SQLite updates large rows of a
+    -- WITHOUT ROWID table several times slower (marking a batch synced rewrites each row).
     CREATE TABLE entries (
         message_id   TEXT PRIMARY KEY,
         type         TEXT NOT NULL,
@@ -26,8 +28,8 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at   REAL NOT NULL,
         completed_at REAL,
         synced       INTEGER NOT NULL DEFAULT 0
-    ) WITHOUT ROWID;
-    CREATE INDEX entries_unsynced ON entries (completed_at)
+    );
+    CREATE INDEX entries_unsynced ON entries (completed_at, message_id)
         WHERE synced = 0 AND state IN ('completed', 'failed');
     CREATE INDEX entries_open ON entries (updated_at)
         WHERE state IN ('received', 'processing');

@@ -99,6 +99,22 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class SyncRow:
+    """A finished entry as the sync loop ships it: JSON stays text, never decoded."""
+
+    message_id: str
+    type: str
+    version: int
+    state: str
+    attempts: int
+    envelope: str
+    outcome: str | None
+    error: str | None
+    created_at: float
+    completed_at: float
+
+
+@dataclass(frozen=True)
 class Stats:
     by_state: dict[str, int]
     by_type: dict[str, dict[str, int]]
@@ -332,10 +348,11 @@ class Journal:
                     " updated_at = ?, synced = 0 WHERE message_id = ?",
                     [op.args for op in finishes],
                 )
-            if synced := by_kind.get("synced"):
-                await db.executemany(
-                    "UPDATE entries SET synced = 1 WHERE message_id = ?",
-                    [(mid,) for op in synced for mid in op.args],
+            for op in by_kind.get("synced", []):
+                await db.execute(
+                    "UPDATE entries SET synced = 1"
+                    " WHERE message_id IN (SELECT value FROM json_each(?))",
+                    (json.dumps(op.args),),
                 )
             for op in by_kind.get("reopen", []):
                 ids, keep = op.args
@@ -446,13 +463,29 @@ class Journal:
         cursor = await self._reader.execute(sql, params)
         return [_entry(tuple(r)) for r in await cursor.fetchall()]
 
-    async def unsynced(self, limit: int) -> list[Entry]:
+    async def unsynced(self, limit: int, after: tuple[float, str] | None = None) -> list[SyncRow]:
+        """Finished entries not yet in PostgreSQL, in (completed_at, message_id) order,
+        starting after the key `after` (for paging through a backlog)."""
+        where = "synced = 0 AND state IN ('completed', 'failed')"
+        params: tuple[Any, ...] = (limit,)
+        if after is not None:
+            where += " AND (completed_at, message_id) > (?, ?)"
+            params = (*after, limit)
         cursor = await self._reader.execute(
-            f"SELECT {_COLUMNS} FROM entries WHERE synced = 0"
-            " AND state IN ('completed', 'failed') ORDER BY completed_at LIMIT ?",
-            (limit,),
+            "SELECT message_id, type, version, state, attempts, envelope, outcome, error,"
+            f" created_at, completed_at FROM entries WHERE {where}"
+            " ORDER BY completed_at, message_id LIMIT ?",
+            params,
         )
-        return [_entry(tuple(r)) for r in await cursor.fetchall()]
+        return [SyncRow(*r) for r in await cursor.fetchall()]
+
+    async def backlog(self) -> int:
+        """How many finished entries are not yet in PostgreSQL."""
+        cursor = await self._reader.execute(
+            "SELECT count(*) FROM entries WHERE synced = 0 AND state IN ('completed', 'failed')"
+        )
+        row = await cursor.fetchone()
+        return int(row[0]) if row else 0
 
     async def unfinished(self, touched_before: float) -> list[Entry]:
         """Entries left `received`/`processing` and not touched since `touched_before`."""

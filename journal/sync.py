@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Protocol
 
 import asyncpg
 from prometheus_client import Counter, Gauge
 
 from journal.faults import NO_FAULTS, Faults
-from journal.store import Entry, Journal
+from journal.store import Journal, SyncRow
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +30,8 @@ FAILURES = Counter("eco2_journal_sync_failures", "Failed sync batches", ["worker
 
 
 class SyncTarget(Protocol):
-    async def ship(self, worker: str, entries: Sequence[Entry]) -> None:
-        """Store every entry idempotently (keyed on message id) in one round trip."""
+    async def ship(self, worker: str, rows: Sequence[SyncRow]) -> None:
+        """Store every row idempotently (keyed on message id) in one round trip."""
 
 
 class PostgresTarget:
@@ -43,9 +41,12 @@ class PostgresTarget:
         INSERT INTO journal.outcomes
             (message_id, worker, type, version, state, attempts, envelope, outcome, error,
              received_at, completed_at)
-        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[],
-                             $6::int[], $7::jsonb[], $8::jsonb[], $9::text[],
-                             $10::timestamptz[], $11::timestamptz[])
+        SELECT id, $2, kind, version, state, attempts, envelope, outcome, error,
+               to_timestamp(received), to_timestamp(completed)
+        FROM unnest($1::uuid[], $3::text[], $4::int[], $5::text[], $6::int[], $7::jsonb[],
+                    $8::jsonb[], $9::text[], $10::float8[], $11::float8[])
+             AS r (id, kind, version, state, attempts, envelope, outcome, error, received,
+                   completed)
         ON CONFLICT (message_id) DO NOTHING
     """
 
@@ -53,29 +54,22 @@ class PostgresTarget:
         self._pool = pool
         self._timeout = timeout
 
-    async def ship(self, worker: str, entries: Sequence[Entry]) -> None:
-        columns: tuple[list[object], ...] = tuple([] for _ in range(11))
-        for e in entries:
-            row = (
-                e.message_id,
-                worker,
-                e.type,
-                e.version,
-                e.state.value,
-                e.attempts,
-                json.dumps(e.envelope),
-                json.dumps(e.outcome),
-                e.error,
-                _ts(e.created_at),
-                _ts(e.completed_at or e.updated_at),
-            )
-            for column, value in zip(columns, row, strict=True):
-                column.append(value)
-        await self._pool.execute(self._SQL, *columns, timeout=self._timeout)
-
-
-def _ts(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
+    async def ship(self, worker: str, rows: Sequence[SyncRow]) -> None:
+        await self._pool.execute(
+            self._SQL,
+            [r.message_id for r in rows],
+            worker,
+            [r.type for r in rows],
+            [r.version for r in rows],
+            [r.state for r in rows],
+            [r.attempts for r in rows],
+            [r.envelope for r in rows],
+            [r.outcome for r in rows],
+            [r.error for r in rows],
+            [r.created_at for r in rows],
+            [r.completed_at for r in rows],
+            timeout=self._timeout,
+        )
 
 
 class SyncLoop:
@@ -106,45 +100,73 @@ class SyncLoop:
 
     async def sync_once(self) -> int:
         """Ship one batch; return how many entries it held (0 when nothing is pending)."""
-        entries = await self._journal.unsynced(self._batch_size)
-        if not entries:
+        rows = await self._journal.unsynced(self._batch_size)
+        if not rows:
             BACKLOG.labels(self._worker).set(0)
             return 0
-        await self._target.ship(self._worker, entries)
+        await self._target.ship(self._worker, rows)
         self._faults.hit("after_sync_commit")
-        await self._journal.mark_synced([e.message_id for e in entries])
-        SHIPPED.labels(self._worker).inc(len(entries))
-        return len(entries)
+        await self._journal.mark_synced([r.message_id for r in rows])
+        SHIPPED.labels(self._worker).inc(len(rows))
+        return len(rows)
 
     async def drain(self) -> int:
-        """Ship until nothing is pending; return how many."""
-        total = 0
-        while shipped := await self.sync_once():
-            total += shipped
-        return total
+        """Ship everything pending now; return how many.
+
+        Reading the next batch from SQLite and marking the last one synced run while
+        PostgreSQL stores the current one. Entries that finish during a pass with an
+        older key than the pass has reached are shipped by the next pass.
+        """
+        shipped = 0
+        rows = await self._journal.unsynced(self._batch_size)
+        marking: asyncio.Task[None] | None = None
+        reading: asyncio.Task[list[SyncRow]] | None = None
+        try:
+            while rows:
+                if len(rows) == self._batch_size:
+                    after = (rows[-1].completed_at, rows[-1].message_id)
+                    reading = asyncio.create_task(self._journal.unsynced(self._batch_size, after))
+                await self._target.ship(self._worker, rows)
+                self._faults.hit("after_sync_commit")
+                if marking is not None:
+                    await marking
+                marking = asyncio.create_task(
+                    self._journal.mark_synced([r.message_id for r in rows])
+                )
+                SHIPPED.labels(self._worker).inc(len(rows))
+                shipped += len(rows)
+                rows, reading = (await reading if reading else []), None
+        finally:
+            if reading is not None:
+                reading.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reading
+            if marking is not None:
+                await marking
+        return shipped
 
     async def run(self) -> None:
-        """Ship forever: full batches at once, partial ones within `max_delay`."""
+        """Ship forever: whatever is pending, then again within `max_delay` (or when poked)."""
         backoff = 0.1
         while not self._stopping:
             try:
-                shipped = await self.sync_once()
+                await self.drain()
+                BACKLOG.labels(self._worker).set(await self._journal.backlog())
                 backoff = 0.1
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
                 FAILURES.labels(self._worker).inc()
-                stats = await self._journal.stats()
-                BACKLOG.labels(self._worker).set(stats.backlog)
+                backlog = await self._journal.backlog()
+                BACKLOG.labels(self._worker).set(backlog)
                 log.warning(
                     "sync to PostgreSQL failed (%s); backlog %d, retry in %.1fs",
                     exc,
-                    stats.backlog,
+                    backlog,
                     backoff,
                 )
                 await self._sleep(backoff)
                 backoff = min(backoff * 2, self._max_backoff)
                 continue
-            if shipped < self._batch_size:
-                await self._sleep(self._max_delay)
+            await self._sleep(self._max_delay)
 
     async def _sleep(self, seconds: float) -> None:
         self._wake.clear()

@@ -120,7 +120,7 @@ class JournaledWorker:
         begun = await self._journal.begin(message.envelope)
         self._faults.hit("after_begin")
         if begun.state.finished:
-            await self._publish(begun.outcome or [])
+            await self._republish(begun.outcome or [])
             if begun.state is State.FAILED:
                 # A crash may have come between failing it and dead-lettering it: do that now.
                 raise Reject(begun.error or "failed")
@@ -138,31 +138,36 @@ class JournaledWorker:
                 await self._poison(message, f"attempts_exhausted: {type(exc).__name__}: {exc}")
             raise
         outcome = self._envelopes(message.envelope, payloads)
-        await self._journal.complete(message_id, outcome)
+        await self._journal.complete(message_id, [e.model_dump(mode="json") for e in outcome])
         self._faults.hit("after_complete")
         await self._publish(outcome)
         self._faults.hit("after_publish")
 
     async def _poison(self, message: Message[Any], reason: str) -> None:
         outcome = self._envelopes(message.envelope, self._on_failure(message, reason))
-        await self._journal.fail(str(message.envelope.message_id), reason, outcome)
+        await self._journal.fail(
+            str(message.envelope.message_id), reason, [e.model_dump(mode="json") for e in outcome]
+        )
         await self._publish(outcome)
         raise Reject(reason)
 
     @staticmethod
-    def _envelopes(cause: Envelope, payloads: Sequence[Payload]) -> list[dict[str, Any]]:
+    def _envelopes(cause: Envelope, payloads: Sequence[Payload]) -> list[Envelope]:
         return [
             new_envelope(
                 payload,
                 cause=cause,
                 message_id=derive_id(cause.message_id, f"{index}:{payload.__message_type__}"),
-            ).model_dump(mode="json")
+            )
             for index, payload in enumerate(payloads)
         ]
 
-    async def _publish(self, outcome: Sequence[dict[str, Any]]) -> None:
-        for raw in outcome:
-            await self._publisher.publish(Envelope.model_validate(raw))
+    async def _publish(self, outcome: Sequence[Envelope]) -> None:
+        for envelope in outcome:
+            await self._publisher.publish(envelope)
+
+    async def _republish(self, stored: Sequence[dict[str, Any]]) -> None:
+        await self._publish([Envelope.model_validate(raw) for raw in stored])
 
     async def recover(self) -> int:
         """Finish entries a crash left open that the broker has not redelivered; return count."""
