@@ -36,6 +36,7 @@ up: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/bus.py
+	$(PY) bench/journal.py
 
 check: lint typecheck arch test
 
