@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
+from aio_pika.abc import AbstractQueue
 from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
 from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
@@ -100,8 +101,10 @@ async def declare_group(broker: RabbitBroker, topology: GroupTopology) -> None:
         await broker.declare_queue(topology.retry_queue(delay))
 
 
-async def bind_group(broker: RabbitBroker, topology: GroupTopology) -> None:
+async def bind_group(broker: RabbitBroker, topology: GroupTopology) -> AbstractQueue:
+    """Bind the group's queue (declared by its subscriber) to its patterns; return it."""
     events = await broker.declare_exchange(EVENTS)
     queue = await broker.declare_queue(topology.queue())
     for pattern in topology.bindings:
         await queue.bind(events, routing_key=pattern)
+    return queue

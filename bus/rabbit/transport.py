@@ -18,12 +18,10 @@ from typing import Any
 
 import aio_pika
 import aiormq
-from aio_pika.abc import AbstractExchange
+from aio_pika.abc import AbstractExchange, AbstractIncomingMessage, AbstractQueue
 from aio_pika.exceptions import AMQPError, ChannelInvalidStateError
 from faststream import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker, RabbitExchange, RabbitQueue
-from faststream.rabbit.message import RabbitMessage
-from faststream.rabbit.subscriber import RabbitSubscriber
 from pamqp.commands import Basic
 
 from bus import codec, telemetry
@@ -68,11 +66,6 @@ _TRANSIENT = (
 _DEFAULT_EXCHANGE = RabbitExchange("")
 
 
-async def _raw(message: RabbitMessage) -> RabbitMessage:
-    """FastStream decoder that hands the handler the message itself, undecoded."""
-    return message
-
-
 class RabbitBus:
     def __init__(
         self,
@@ -100,7 +93,11 @@ class RabbitBus:
             reconnect_interval=1.0,
             app_id="eco2",
         )
-        self._groups: list[tuple[GroupTopology, RabbitSubscriber]] = []
+        self._groups: list[tuple[GroupTopology, Dispatcher]] = []
+        self._consumers: list[tuple[AbstractQueue, str]] = []
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._grace = grace
         self._reply_queue = f"eco2.reply.{uuid.uuid4().hex}"
         self._pending: dict[str, asyncio.Future[Delivery]] = {}
         self._exchanges: dict[str, AbstractExchange] = {}
@@ -121,33 +118,35 @@ class RabbitBus:
         dispatcher = Dispatcher(
             subscription.group, subscription.handler, self._registry, self._policy
         )
-        subscriber = self._broker.subscriber(
+        # A FastStream subscriber without a handler declares the group's queue on a channel
+        # of its own with the group's prefetch; `start` consumes that queue (see there).
+        self._broker.subscriber(
             group.queue(),
             channel=Channel(prefetch_count=subscription.prefetch or self._prefetch),
             ack_policy=AckPolicy.MANUAL,
             no_reply=True,
-            decoder=_raw,
         )
-        subscriber(partial(self._consume, dispatcher, group))
-        self._groups.append((group, subscriber))
+        self._groups.append((group, dispatcher))
 
     async def start(self) -> None:
         self._started = True
-        replies = self._broker.subscriber(
-            RabbitQueue(self._reply_queue, durable=False, exclusive=True, auto_delete=True),
-            ack_policy=AckPolicy.ACK_FIRST,
-            no_reply=True,
-            decoder=_raw,
-        )
-        replies(self._on_reply)
+        replies = RabbitQueue(self._reply_queue, durable=False, exclusive=True, auto_delete=True)
+        self._broker.subscriber(replies, ack_policy=AckPolicy.ACK_FIRST, no_reply=True)
         try:
             await self._broker.connect()
             await topology.declare_exchanges(self._broker)
             for group, _ in self._groups:
                 await topology.declare_group(self._broker, group)
             await self._broker.start()
-            for group, _ in self._groups:
-                await topology.bind_group(self._broker, group)
+            for group, dispatcher in self._groups:
+                queue = await topology.bind_group(self._broker, group)
+                # Consuming on the aio-pika queue FastStream declared (robust: the consumer
+                # is restored after a reconnect) skips FastStream's per-message pipeline,
+                # which we do not use and which costs more than the rest of the path.
+                tag = await queue.consume(partial(self._consume, dispatcher, group))
+                self._consumers.append((queue, tag))
+            reply_queue = await self._broker.declare_queue(replies)
+            await reply_queue.consume(self._on_reply, no_ack=True)
         except _TRANSIENT as exc:
             raise BusError(f"cannot start the RabbitMQ bus: {exc}") from exc
 
@@ -156,8 +155,13 @@ class RabbitBus:
         if self._closed:
             return
         self._closed = True
-        for _, subscriber in self._groups:
-            await _cancel_consumer(subscriber)
+        for queue, tag in self._consumers:
+            if not queue.channel.is_closed:
+                with contextlib.suppress(*_TRANSIENT):
+                    await queue.cancel(tag)
+        if self._in_flight:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), self._grace)
         await self._broker.stop()
 
     async def kill(self) -> None:
@@ -261,29 +265,37 @@ class RabbitBus:
     # --- consuming -------------------------------------------------------------------
 
     async def _consume(
-        self, dispatcher: Dispatcher, group: GroupTopology, message: RabbitMessage
+        self, dispatcher: Dispatcher, group: GroupTopology, raw: AbstractIncomingMessage
     ) -> None:
-        raw = message.raw_message
-        headers = dict(raw.headers or {})
-        delivery = Delivery(
-            body=raw.body,
-            headers=headers,
-            routing_key=str(headers.get(codec.H_ORIGINAL_ROUTING_KEY) or raw.routing_key or ""),
-            reply_to=raw.reply_to,
-            message_id=raw.message_id,
-            redeliveries=_int(headers.get("x-delivery-count")),
-        )
-        outcome = await dispatcher.handle(delivery)
+        self._in_flight += 1
+        self._idle.clear()
         try:
-            await self._settle(group, raw.type, delivery, outcome)
-            await message.ack()
-        except (*_TRANSIENT, PublishFailed):
-            # Unacked, so the broker redelivers it; the handler's effects must be idempotent.
-            log.warning(
-                "could not settle a %s message; it will be redelivered", group.group, exc_info=True
+            headers = dict(raw.headers or {})
+            delivery = Delivery(
+                body=raw.body,
+                headers=headers,
+                routing_key=str(headers.get(codec.H_ORIGINAL_ROUTING_KEY) or raw.routing_key or ""),
+                reply_to=raw.reply_to,
+                message_id=raw.message_id,
+                redeliveries=_int(headers.get("x-delivery-count")),
             )
-            with contextlib.suppress(*_TRANSIENT):
-                await message.nack(requeue=True)
+            outcome = await dispatcher.handle(delivery)
+            try:
+                await self._settle(group, raw.type, delivery, outcome)
+                await raw.ack()
+            except (*_TRANSIENT, PublishFailed):
+                # Unacked, so the broker redelivers it; handlers' effects are idempotent.
+                log.warning(
+                    "could not settle a %s message; it will be redelivered",
+                    group.group,
+                    exc_info=True,
+                )
+                with contextlib.suppress(*_TRANSIENT):
+                    await raw.nack(requeue=True)
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
 
     async def _settle(
         self, group: GroupTopology, message_type: str | None, delivery: Delivery, outcome: Outcome
@@ -320,8 +332,7 @@ class RabbitBus:
             codec.encode(reply.envelope), None, reply.to, correlation_id=reply.correlation_id
         )
 
-    async def _on_reply(self, message: RabbitMessage) -> None:
-        raw = message.raw_message
+    async def _on_reply(self, raw: AbstractIncomingMessage) -> None:
         future = self._pending.get(raw.correlation_id or "")
         if future is not None and not future.done():
             future.set_result(Delivery(raw.body, dict(raw.headers or {}), raw.routing_key or ""))
@@ -346,17 +357,3 @@ def _int(value: Any) -> int:
         return max(int(value), 0)
     except (TypeError, ValueError):
         return 0
-
-
-async def _cancel_consumer(subscriber: RabbitSubscriber) -> None:
-    """Stop new deliveries before FastStream waits for in-flight ones.
-
-    FastStream's own stop first waits and then cancels, so messages arriving meanwhile
-    would be returned unprocessed and count as a redelivery.
-    """
-    queue, tag = subscriber._queue_obj, subscriber._consumer_tag
-    if queue is None or tag is None or queue.channel.is_closed:
-        return
-    with contextlib.suppress(*_TRANSIENT):
-        await queue.cancel(tag)
-    subscriber._consumer_tag = None
