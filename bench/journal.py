@@ -49,24 +49,33 @@ PREFETCH = 100
 
 
 async def raw_worker(url: str, total: int) -> float:
+    """The same messages (envelope bodies, the same exchange and bindings) handled by a
+    plain aio-pika loop: parse the body, publish an outcome with confirm, ack."""
     name = f"bench.raw.{uuid.uuid4().hex[:8]}"
+    kind, outcome_kind = f"{name}.tick", f"{name}.done"
     connection = await aio_pika.connect(url)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
         await channel.set_qos(prefetch_count=PREFETCH)
+        events = await channel.declare_exchange("eco2.events", "topic", durable=True)
         tasks = await channel.declare_queue(
             name, durable=True, arguments={"x-queue-type": "quorum"}
         )
         outcomes = await channel.declare_queue(
             name + ".out", durable=True, arguments={"x-queue-type": "quorum"}
         )
-        body = Tick(n=0, text="x" * 64).model_dump_json().encode()
+        await tasks.bind(events, kind)
+        await outcomes.bind(events, outcome_kind)
         await asyncio.gather(
             *(
-                channel.default_exchange.publish(
-                    aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT), name
+                events.publish(
+                    aio_pika.Message(
+                        new_envelope(Tick(n=i, text="x" * 64)).model_dump_json().encode(),
+                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                    ),
+                    kind,
                 )
-                for _ in range(total)
+                for i in range(total)
             )
         )
         done = asyncio.Event()
@@ -74,13 +83,19 @@ async def raw_worker(url: str, total: int) -> float:
 
         async def on_task(message: aio_pika.abc.AbstractIncomingMessage) -> None:
             nonlocal seen
-            tick = Tick.model_validate_json(message.body)
-            await channel.default_exchange.publish(
+            task = json.loads(message.body)
+            outcome = {
+                **task,
+                "message_id": str(uuid.uuid4()),
+                "causation_id": task["message_id"],
+                "type": "bench.done",
+                "payload": {"n": task["payload"]["n"], "ok": True},
+            }
+            await events.publish(
                 aio_pika.Message(
-                    json.dumps({"n": tick.n, "ok": True}).encode(),
-                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                    json.dumps(outcome).encode(), delivery_mode=aio_pika.DeliveryMode.PERSISTENT
                 ),
-                name + ".out",
+                outcome_kind,
             )
             await message.ack()
             seen += 1

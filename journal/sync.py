@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Protocol
 
 import asyncpg
@@ -50,11 +52,55 @@ class PostgresTarget:
         ON CONFLICT (message_id) DO NOTHING
     """
 
+    _COLUMNS = (
+        "message_id",
+        "worker",
+        "type",
+        "version",
+        "state",
+        "attempts",
+        "envelope",
+        "outcome",
+        "error",
+        "received_at",
+        "completed_at",
+    )
+
     def __init__(self, pool: asyncpg.Pool, timeout: float = 30.0) -> None:
         self._pool = pool
         self._timeout = timeout
 
     async def ship(self, worker: str, rows: Sequence[SyncRow]) -> None:
+        # Optimistic COPY: a batch is normally new, and COPY is the cheapest way in. A batch
+        # shipped before (a crash between PostgreSQL's commit and the journal's mark) fails
+        # as a whole on the primary key and goes through the idempotent upsert instead.
+        try:
+            await self._pool.copy_records_to_table(
+                "outcomes",
+                schema_name="journal",
+                columns=self._COLUMNS,
+                records=[
+                    (
+                        uuid.UUID(r.message_id),
+                        worker,
+                        r.type,
+                        r.version,
+                        r.state,
+                        r.attempts,
+                        r.envelope,
+                        r.outcome,
+                        r.error,
+                        _ts(r.created_at),
+                        _ts(r.completed_at),
+                    )
+                    for r in rows
+                ],
+                timeout=self._timeout,
+            )
+        except asyncpg.UniqueViolationError:
+            await self._upsert(worker, rows)
+
+    async def _upsert(self, worker: str, rows: Sequence[SyncRow]) -> None:
         await self._pool.execute(
             self._SQL,
             [r.message_id for r in rows],
@@ -70,6 +116,10 @@ class PostgresTarget:
             [r.completed_at for r in rows],
             timeout=self._timeout,
         )
+
+
+def _ts(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 class SyncLoop:
