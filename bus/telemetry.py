@@ -35,6 +35,8 @@ PUBLISHED = Counter("eco2_bus_published", "Messages confirmed by the broker", ["
 
 def with_current_trace(envelope: Envelope) -> Envelope:
     """The envelope carrying the current trace context (unchanged when there is none)."""
+    if not trace.get_current_span().get_span_context().is_valid:
+        return envelope  # no trace in progress: nothing to add
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     if not carrier or carrier == envelope.trace:

@@ -6,7 +6,6 @@ model: an old payload is upcast one version at a time by pure `dict -> dict` fun
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -144,16 +143,21 @@ class Registry:
 
     def parse(self, body: bytes | str | dict[str, Any]) -> tuple[Envelope, Payload]:
         """Parse a wire envelope into (envelope, newest payload model)."""
-        try:
-            raw = json.loads(body) if isinstance(body, bytes | str) else body
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise MalformedMessage(f"body is not JSON: {exc}") from exc
-        if not isinstance(raw, dict):
-            raise MalformedMessage("envelope must be a JSON object")
-        try:
-            envelope = Envelope.model_validate(raw)
-        except ValidationError as exc:
-            raise MalformedMessage(f"envelope invalid: {_first_error(exc)}") from exc
+        if isinstance(body, bytes | str):
+            try:
+                envelope = Envelope.model_validate_json(body)
+            except ValidationError as exc:
+                kind = exc.errors()[0]["type"]
+                if kind == "json_invalid":
+                    raise MalformedMessage(f"body is not JSON: {_first_error(exc)}") from exc
+                if kind == "model_type":
+                    raise MalformedMessage("envelope must be a JSON object") from exc
+                raise MalformedMessage(f"envelope invalid: {_first_error(exc)}") from exc
+        else:
+            try:
+                envelope = Envelope.model_validate(body)
+            except ValidationError as exc:
+                raise MalformedMessage(f"envelope invalid: {_first_error(exc)}") from exc
         return envelope, self.upcast(envelope.type, envelope.version, envelope.payload)
 
 
