@@ -12,8 +12,8 @@ FORMAT = "eco2-journal"
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    -- A rowid table: entries carry the envelope inline, and SQLite updates large rows of a
-    -- WITHOUT ROWID table several times slower (marking a batch synced rewrites each row).
+    -- A rowid table: entries carry the envelope inline, and SQLite handles large rows of a
+    -- WITHOUT ROWID table several times slower.
     CREATE TABLE entries (
         message_id   TEXT PRIMARY KEY,
         type         TEXT NOT NULL,
@@ -26,11 +26,15 @@ MIGRATIONS: tuple[str, ...] = (
         error        TEXT,
         created_at   REAL NOT NULL,
         updated_at   REAL NOT NULL,
-        completed_at REAL,
-        synced       INTEGER NOT NULL DEFAULT 0
+        completed_at REAL
     );
-    CREATE INDEX entries_unsynced ON entries (completed_at, message_id)
-        WHERE synced = 0 AND state IN ('completed', 'failed');
+    -- Finished entries not yet in PostgreSQL. A small table of its own, so marking a batch
+    -- synced deletes short rows instead of rewriting entries.
+    CREATE TABLE unsynced (
+        message_id   TEXT PRIMARY KEY,
+        completed_at REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX unsynced_order ON unsynced (completed_at, message_id);
     CREATE INDEX entries_open ON entries (updated_at)
         WHERE state IN ('received', 'processing');
     CREATE INDEX entries_type ON entries (type, created_at);

@@ -131,7 +131,8 @@ class _Op:
 
 _COLUMNS = (
     "message_id, type, version, envelope, state, attempts, outcome, error, "
-    "created_at, updated_at, completed_at, synced"
+    "created_at, updated_at, completed_at,"
+    " state IN ('completed', 'failed') AND message_id NOT IN (SELECT message_id FROM unsynced)"
 )
 
 
@@ -375,24 +376,22 @@ class Journal:
     async def unsynced(self, limit: int, after: tuple[float, str] | None = None) -> list[SyncRow]:
         """Finished entries not yet in PostgreSQL, in (completed_at, message_id) order,
         starting after the key `after` (for paging through a backlog)."""
-        where = "synced = 0 AND state IN ('completed', 'failed')"
-        params: tuple[Any, ...] = (limit,)
+        where = ""
+        params: list[Any] = [limit]
         if after is not None:
-            where += " AND (completed_at, message_id) > (?, ?)"
-            params = (*after, limit)
+            where, params = "WHERE (u.completed_at, u.message_id) > (?, ?)", [*after, limit]
         cursor = await self._reader.execute(
-            "SELECT message_id, type, version, state, attempts, envelope, outcome, error,"
-            f" created_at, completed_at FROM entries WHERE {where}"
-            " ORDER BY completed_at, message_id LIMIT ?",
+            "SELECT e.message_id, e.type, e.version, e.state, e.attempts, e.envelope, e.outcome,"
+            " e.error, e.created_at, u.completed_at FROM unsynced u"
+            f" JOIN entries e ON e.message_id = u.message_id {where}"
+            " ORDER BY u.completed_at, u.message_id LIMIT ?",
             params,
         )
         return [SyncRow(*r) for r in await cursor.fetchall()]
 
     async def backlog(self) -> int:
         """How many finished entries are not yet in PostgreSQL."""
-        cursor = await self._reader.execute(
-            "SELECT count(*) FROM entries WHERE synced = 0 AND state IN ('completed', 'failed')"
-        )
+        cursor = await self._reader.execute("SELECT count(*) FROM unsynced")
         row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
@@ -414,10 +413,7 @@ class Journal:
         for kind, state, count in await cursor.fetchall():
             by_state[state] += count
             by_type.setdefault(kind, {})[state] = count
-        cursor = await self._reader.execute(
-            "SELECT count(*), min(completed_at) FROM entries"
-            " WHERE synced = 0 AND state IN ('completed', 'failed')"
-        )
+        cursor = await self._reader.execute("SELECT count(*), min(completed_at) FROM unsynced")
         row = await cursor.fetchone()
         assert row is not None
         return Stats(by_state, by_type, row[0], row[1])
@@ -464,31 +460,37 @@ def _apply_batch(db: sqlite3.Connection, batch: list[_Op]) -> dict[int, Any]:
         if finishes := by_kind.get("finish"):
             db.executemany(
                 "UPDATE entries SET state = ?, outcome = ?, error = ?, completed_at = ?,"
-                " updated_at = ?, synced = 0 WHERE message_id = ?",
+                " updated_at = ? WHERE message_id = ?",
                 [op.args for op in finishes],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO unsynced (message_id, completed_at) VALUES (?, ?)",
+                [(op.args[5], op.args[3]) for op in finishes],
             )
         for op in by_kind.get("synced", []):
             db.execute(
-                "UPDATE entries SET synced = 1"
-                " WHERE message_id IN (SELECT value FROM json_each(?))",
+                "DELETE FROM unsynced WHERE message_id IN (SELECT value FROM json_each(?))",
                 (json.dumps(op.args),),
             )
         for op in by_kind.get("reopen", []):
             ids, keep = op.args
             db.executemany(
                 "UPDATE entries SET state = 'received', attempts = 0, outcome = NULL,"
-                " error = NULL, completed_at = NULL, synced = 0, updated_at = ?"
+                " error = NULL, completed_at = NULL, updated_at = ?"
                 " WHERE message_id = ?",
                 [(time.time(), mid) for mid in ids],
             )
+            db.executemany("DELETE FROM unsynced WHERE message_id = ?", [(m,) for m in ids])
             if not keep:
                 db.executemany("DELETE FROM checkpoints WHERE message_id = ?", [(m,) for m in ids])
         for op in by_kind.get("prune", []):
             gone = [
                 r[0]
                 for r in db.execute(
-                    "DELETE FROM entries WHERE synced = 1 AND state IN ('completed', 'failed')"
-                    " AND completed_at < ? RETURNING message_id",
+                    "DELETE FROM entries WHERE state IN ('completed', 'failed')"
+                    " AND completed_at < ?"
+                    " AND message_id NOT IN (SELECT message_id FROM unsynced)"
+                    " RETURNING message_id",
                     op.args,
                 ).fetchall()
             ]
