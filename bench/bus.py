@@ -25,6 +25,7 @@ import aio_pika
 from bus.policy import RetryPolicy
 from bus.ports import Message, Subscription
 from bus.rabbit import RabbitBus
+from bus.rabbit.topology import delete_group
 from contracts import Payload, new_envelope
 from contracts.catalog import build_registry
 
@@ -122,11 +123,7 @@ async def project_bus(url: str, total: int, window: int) -> float:
         await consumer.close()
         connection = await aio_pika.connect(url)
         async with connection:
-            channel = await connection.channel()
-            for name in [f"eco2.{group}", f"eco2.{group}.dead"] + [
-                f"eco2.{group}.retry.{round(d * 1000)}" for d in RetryPolicy().tiers()
-            ]:
-                await channel.queue_delete(name)
+            await delete_group(await connection.channel(), group, RetryPolicy().tiers())
     return total / elapsed
 
 

@@ -33,6 +33,7 @@ from bench.bus import Tick
 from bus.policy import RetryPolicy
 from bus.ports import Message, Subscription
 from bus.rabbit import RabbitBus
+from bus.rabbit.topology import delete_group
 from contracts import Payload, new_envelope
 from contracts.catalog import build_registry
 from journal.store import Journal
@@ -186,9 +187,7 @@ async def _delete_groups(url: str, groups: list[str]) -> None:
     async with connection:
         channel = await connection.channel()
         for group in groups:
-            tiers = [f"eco2.{group}.retry.{round(d * 1000)}" for d in RetryPolicy().tiers()]
-            for name in [f"eco2.{group}", f"eco2.{group}.dead", *tiers]:
-                await channel.queue_delete(name)
+            await delete_group(channel, group, RetryPolicy().tiers())
 
 
 # --- commit ----------------------------------------------------------------------------

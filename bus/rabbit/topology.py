@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
-from aio_pika.abc import AbstractQueue
+from aio_pika.abc import AbstractChannel, AbstractQueue
 from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
 from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
@@ -81,6 +81,18 @@ class GroupTopology:
                 }
             ),
         )
+
+
+def queue_names(group: str, delays: tuple[float, ...]) -> list[str]:
+    """Every queue a group owns: its own, its dead letters, its retry tiers."""
+    topology = GroupTopology(group, (), delays, 0)
+    return [topology.queue_name, topology.dead_name, *map(topology.retry_name, delays)]
+
+
+async def delete_group(channel: AbstractChannel, group: str, delays: tuple[float, ...]) -> None:
+    """Remove a group's queues (tests, benchmarks, decommissioning a consumer group)."""
+    for name in queue_names(group, delays):
+        await channel.queue_delete(name)
 
 
 async def declare_exchanges(broker: RabbitBroker) -> None:

@@ -13,6 +13,7 @@ import pytest
 from bus.policy import RetryPolicy
 from bus.ports import Bus
 from bus.rabbit import RabbitBus
+from bus.rabbit.topology import delete_group
 from tests.contract import bus_suite
 from tests.contract.bus_suite import FAST, BusContract, Dead
 from tests.contract.messages import registry
@@ -65,11 +66,7 @@ class RabbitHarness:
 
     async def cleanup(self) -> None:
         for group in self.groups:
-            names = [f"eco2.{group}", f"eco2.{group}.dead"] + [
-                f"eco2.{group}.retry.{round(d * 1000)}" for d in FAST.tiers()
-            ]
-            for name in names:
-                await self.channel.queue_delete(name)
+            await delete_group(self.channel, group, FAST.tiers())
 
 
 class TestRabbitBus(BusContract):

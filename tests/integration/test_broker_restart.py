@@ -6,19 +6,17 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aio_pika
 import pytest
 
-from bus.policy import RetryPolicy
 from bus.ports import Message, Subscription
 from bus.rabbit import RabbitBus
 from contracts import new_envelope
 from tests.conftest import REQUIRE_SERVICES
 from tests.contract.messages import Note, registry
+from tests.integration.rabbit import temporary_group
 
 pytestmark = [pytest.mark.rabbit, pytest.mark.slow]
 
@@ -38,14 +36,8 @@ def restartable() -> None:
 
 @pytest.fixture
 async def group(rabbit_url: str) -> AsyncIterator[str]:
-    name = f"restart{uuid.uuid4().hex[:8]}"
-    yield name
-    connection = await aio_pika.connect(rabbit_url)
-    async with connection:
-        channel = await connection.channel()
-        tiers = [f"eco2.{name}.retry.{round(d * 1000)}" for d in RetryPolicy().tiers()]
-        for queue in [f"eco2.{name}", f"eco2.{name}.dead", *tiers]:
-            await channel.queue_delete(queue)
+    async with temporary_group(rabbit_url, "restart") as name:
+        yield name
 
 
 async def test_confirmed_messages_survive_a_broker_restart(

@@ -5,37 +5,24 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aio_pika
 import pytest
 
 from bus.rabbit import RabbitBus
 from contracts import new_envelope
 from tests.contract.messages import Note, registry
 from tests.integration.processes import Eco2Process, spawn, wait_for_line
+from tests.integration.rabbit import temporary_group
 
 pytestmark = pytest.mark.rabbit
 
 
 @pytest.fixture
 async def group(rabbit_url: str) -> AsyncIterator[str]:
-    name = f"crash{uuid.uuid4().hex[:8]}"
-    yield name
-    connection = await aio_pika.connect(rabbit_url)
-    async with connection:
-        channel = await connection.channel()
-        for queue in await _queues_of(name):
-            await channel.queue_delete(queue)
-
-
-async def _queues_of(group: str) -> list[str]:
-    from bus.policy import RetryPolicy
-
-    tiers = [f"eco2.{group}.retry.{round(d * 1000)}" for d in RetryPolicy().tiers()]
-    return [f"eco2.{group}", f"eco2.{group}.dead", *tiers]
+    async with temporary_group(rabbit_url, "crash") as name:
+        yield name
 
 
 async def _worker(

@@ -6,20 +6,18 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aio_pika
 import pytest
 
-from bus.policy import RetryPolicy
 from bus.ports import Message, Reject, Subscription
 from bus.rabbit import RabbitBus
 from contracts import new_envelope
 from tests.contract.bus_suite import eventually
 from tests.contract.messages import Note, registry
 from tests.integration.processes import ECO2
+from tests.integration.rabbit import temporary_group
 
 pytestmark = pytest.mark.rabbit
 
@@ -40,14 +38,8 @@ async def eco2(rabbit_url: str, *args: str) -> tuple[int, str, str]:
 
 @pytest.fixture
 async def group(rabbit_url: str) -> AsyncIterator[str]:
-    name = f"dlq{uuid.uuid4().hex[:8]}"
-    yield name
-    connection = await aio_pika.connect(rabbit_url)
-    async with connection:
-        channel = await connection.channel()
-        tiers = [f"eco2.{name}.retry.{round(d * 1000)}" for d in RetryPolicy().tiers()]
-        for queue in [f"eco2.{name}", f"eco2.{name}.dead", *tiers]:
-            await channel.queue_delete(queue)
+    async with temporary_group(rabbit_url, "dlq") as name:
+        yield name
 
 
 async def test_list_show_requeue_with_loop_guard_and_purge(rabbit_url: str, group: str) -> None:
