@@ -104,17 +104,23 @@ class JournaledWorker:
         self._faults = faults
         self._recovery_delay = recovery_delay
         self._started_at = time.time()
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     async def handle(self, message: Message[Any]) -> None:
         message_id = str(message.envelope.message_id)
-        lock = self._locks.setdefault(message_id, asyncio.Lock())
+        # Two deliveries of one task in this process (a redelivery meeting crash recovery)
+        # run one after the other; the lock lives as long as someone holds or awaits it.
+        lock, users = self._locks.get(message_id, (asyncio.Lock(), 0))
+        self._locks[message_id] = (lock, users + 1)
         try:
             async with lock:
                 await self._handle(message, message_id)
         finally:
-            if not lock.locked():
-                self._locks.pop(message_id, None)
+            lock, users = self._locks[message_id]
+            if users == 1:
+                del self._locks[message_id]
+            else:
+                self._locks[message_id] = (lock, users - 1)
 
     async def _handle(self, message: Message[Any], message_id: str) -> None:
         begun = await self._journal.begin(message.envelope)

@@ -186,3 +186,15 @@ async def test_a_failed_entry_redelivered_is_dead_lettered_again(make: Any) -> N
     entry = await rig.journal.get(str(task.message_id))
     assert entry is not None
     assert (entry.state, entry.attempts) == (State.FAILED, 2)
+
+
+async def test_concurrent_deliveries_of_one_task_run_one_after_the_other(make: Any) -> None:
+    script = Script()
+    rig: Rig = await make(script)
+    task = new_envelope(Note(text="twin"))
+    message = Message(task, Note(text="twin"), 1, "testbus.note")
+    await asyncio.gather(*(rig.worker.handle(message) for _ in range(3)))
+    assert script.calls == {"first": 1, "second": 1}
+    await eventually(lambda: len(rig.outcomes.seen) == 3)
+    assert len({m.envelope.message_id for m in rig.outcomes.seen}) == 1
+    assert rig.worker._locks == {}
