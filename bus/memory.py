@@ -56,6 +56,11 @@ class MemoryBroker:
         self.queues.setdefault(group, asyncio.Queue())
         self.bindings[group].update(patterns)
 
+    def forget(self, group: str) -> None:
+        """Delete a group's queue and bindings (an ephemeral group whose process left)."""
+        self.queues.pop(group, None)
+        self.bindings.pop(group, None)
+
     def route(self, routing_key: str, delivery: Delivery) -> int:
         """Put a copy in every group whose bindings match; return how many."""
         routed = 0
@@ -117,6 +122,7 @@ class MemoryBus:
         self._request_timeout = request_timeout
         self._grace = grace
         self._subscriptions: list[Subscription] = []
+        self._ephemeral: set[str] = set()
         self._workers: dict[asyncio.Task[None], Delivery | None] = {}
         self._pending: dict[str, asyncio.Future[Delivery]] = {}
         self._reply_address = f"memory.reply.{uuid.uuid4()}"
@@ -133,6 +139,8 @@ class MemoryBus:
         self.broker.listen(self._reply_address, self._on_reply)
         for sub in self._subscriptions:
             self.broker.declare(sub.group, tuple(sub.bindings))
+            if sub.ephemeral:
+                self._ephemeral.add(sub.group)
             dispatcher = Dispatcher(sub.group, sub.handler, self._registry, self._policy)
             for _ in range(sub.prefetch or self._prefetch):
                 task = asyncio.create_task(self._consume(sub.group, dispatcher))
@@ -197,6 +205,8 @@ class MemoryBus:
             self._settle(group, delivery, outcome)
 
     def _settle(self, group: str, delivery: Delivery, outcome: Outcome) -> None:
+        if group in self._ephemeral and isinstance(outcome, RetryLater | DeadLetter):
+            return  # an ephemeral group's failed delivery is dropped, as on RabbitMQ
         match outcome:
             case Ack():
                 pass
@@ -245,3 +255,5 @@ class MemoryBus:
                 await task
         self._workers.clear()
         self.broker.listen(self._reply_address, None)
+        for group in self._ephemeral:
+            self.broker.forget(group)

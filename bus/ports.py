@@ -40,12 +40,18 @@ class Subscription:
     Every process that subscribes the same `group` competes for its messages; each group
     receives its own copy of every matching event (fan-out). Bindings are topic patterns
     over message types (`scan.*`, `user.#`).
+
+    An `ephemeral` group belongs to one process: its queue is deleted when the process
+    goes, and a delivery its handler fails is dropped rather than retried. It suits
+    per-instance fan-out of events that are only useful while the process lives (a
+    gateway instance pushing events to its own WebSocket clients).
     """
 
     group: str
     bindings: Sequence[str]
     handler: Handler
     prefetch: int | None = None
+    ephemeral: bool = False
 
 
 # --- bus control: raised by handlers -------------------------------------------------

@@ -1,5 +1,6 @@
 """The registry of every published contract, built once by whoever reads messages."""
 
+from contracts.accounts import v1 as accounts_v1
 from contracts.errors import v1 as errors_v1
 from contracts.registry import Registry
 from contracts.scan import v1 as scan_v1
@@ -8,6 +9,20 @@ from contracts.system import v1 as system_v1
 
 def build_registry() -> Registry:
     registry = Registry().register(
+        accounts_v1.Register,
+        accounts_v1.Login,
+        accounts_v1.Refresh,
+        accounts_v1.OAuthLogin,
+        accounts_v1.Logout,
+        accounts_v1.GetUser,
+        accounts_v1.UpdateUser,
+        accounts_v1.DeleteUser,
+        accounts_v1.Session,
+        accounts_v1.LoggedOut,
+        accounts_v1.Profile,
+        accounts_v1.UserRegistered,
+        accounts_v1.UserDeleted,
+        accounts_v1.TokenRevoked,
         errors_v1.ErrorReply,
         scan_v1.ScanRequested,
         scan_v1.ImagePrepared,

@@ -7,6 +7,8 @@
   dead-lettered back to `eco2.<group>` through the default exchange.
 - `eco2.dlx` (direct) -> `eco2.<group>.dead` (quorum): dead letters, with the reason in
   `x-eco2-dead-reason` (ours) or `x-death` (the broker's) and the original routing key.
+- `eco2.<group>` of an ephemeral group (classic, exclusive, auto-delete): one process's
+  own queue, gone with its connection; no retry or dead-letter queues.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class GroupTopology:
     bindings: tuple[str, ...]
     delays: tuple[float, ...]
     delivery_limit: int
+    ephemeral: bool = False
 
     @property
     def queue_name(self) -> str:
@@ -50,6 +53,8 @@ class GroupTopology:
         return f"eco2.{self.group}.retry.{round(delay * 1000)}"
 
     def queue(self) -> RabbitQueue:
+        if self.ephemeral:
+            return RabbitQueue(self.queue_name, durable=False, exclusive=True, auto_delete=True)
         return RabbitQueue(
             self.queue_name,
             queue_type=QueueType.QUORUM,
@@ -105,7 +110,10 @@ async def declare_group(broker: RabbitBroker, topology: GroupTopology) -> None:
 
     The group's own queue is declared by its FastStream subscriber, on the channel that
     carries the group's prefetch; `bind_group` binds it once the subscriber has started.
+    An ephemeral group has neither.
     """
+    if topology.ephemeral:
+        return
     dlx = await broker.declare_exchange(DLX)
     dead = await broker.declare_queue(topology.dead_queue())
     await dead.bind(dlx, routing_key=topology.queue_name)

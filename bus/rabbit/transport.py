@@ -114,6 +114,7 @@ class RabbitBus:
             tuple(subscription.bindings),
             self._policy.tiers(),
             self._delivery_limit,
+            subscription.ephemeral,
         )
         dispatcher = Dispatcher(
             subscription.group, subscription.handler, self._registry, self._policy
@@ -300,6 +301,9 @@ class RabbitBus:
     async def _settle(
         self, group: GroupTopology, message_type: str | None, delivery: Delivery, outcome: Outcome
     ) -> None:
+        if group.ephemeral and isinstance(outcome, RetryLater | DeadLetter):
+            log.warning("dropping a %s message of ephemeral group %s", message_type, group.group)
+            return
         match outcome:
             case Ack():
                 pass

@@ -85,8 +85,9 @@ MIGRATIONS: list[tuple[str, str]] = [("journal", "journal")]
 COMPONENTS = ("gateway", *CONSUMERS)
 
 
-def gateway(resources: Resources) -> Starlette:
-    return create_app(
+def gateway(resources: Resources) -> tuple[Starlette, Sequence[Subscription]]:
+    """The gateway's app and the bus subscriptions it needs (events it pushes to clients)."""
+    app = create_app(
         GatewayDeps(
             publisher=resources.bus,
             requester=resources.bus,
@@ -97,3 +98,4 @@ def gateway(resources: Resources) -> Starlette:
             },
         )
     )
+    return app, []

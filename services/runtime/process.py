@@ -89,7 +89,9 @@ async def run(settings: Settings, names: Sequence[str], *, apply_migrations: boo
         app = None
         for name in names:
             if name == "gateway":
-                app = components.gateway(resources)
+                app, subscriptions = components.gateway(resources)
+                for subscription in subscriptions:
+                    resources.bus.subscribe(subscription)
                 continue
             for subscription in await components.CONSUMERS[name](resources, stack):
                 resources.bus.subscribe(subscription)

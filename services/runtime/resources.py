@@ -5,6 +5,8 @@ Each `match` below is where an adapter is chosen; nothing else in the code picks
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -85,6 +87,27 @@ def build_redis(settings: Settings) -> aioredis.Redis:
             return redis
         case _:
             return aioredis.from_url(settings.redis_url)
+
+
+def jwt_secret(settings: Settings) -> str:
+    """The token signing secret: configured, or on embedded defaults kept in the data dir.
+
+    Only the components that sign or verify tokens (accounts, gateway) ask for it.
+    """
+    if settings.jwt_secret is not None:
+        return settings.jwt_secret.get_secret_value()
+    if urlsplit(settings.bus_url).scheme != "memory":
+        raise ResourceError(
+            "ECO2_JWT_SECRET is not set: every accounts and gateway process must share one "
+            "secret of at least 32 characters"
+        )
+    path = settings.data_dir / "jwt-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
 
 
 def build_objects(settings: Settings) -> ObjectStore:

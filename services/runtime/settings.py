@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from journal.faults import Faults
@@ -25,10 +25,51 @@ def _scheme(url: str, allowed: tuple[str, ...], name: str) -> str:
     return url
 
 
+class OAuthProviderSettings(BaseModel):
+    """One OAuth 2 provider: `ECO2_OAUTH_<PROVIDER>__CLIENT_ID` and so on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    authorize_url: str = ""
+    token_url: str = ""
+    userinfo_url: str = ""
+    scope: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.client_id)
+
+
+OAUTH_ENDPOINTS: dict[str, dict[str, str]] = {
+    "google": {
+        "authorize_url": "https://accounts.google.com/o/oauth2/v2/auth",
+        "token_url": "https://oauth2.googleapis.com/token",
+        "userinfo_url": "https://openidconnect.googleapis.com/v1/userinfo",
+        "scope": "openid email profile",
+    },
+    "kakao": {
+        "authorize_url": "https://kauth.kakao.com/oauth/authorize",
+        "token_url": "https://kauth.kakao.com/oauth/token",
+        "userinfo_url": "https://kapi.kakao.com/v2/user/me",
+        "scope": "account_email profile_nickname",
+    },
+    "naver": {
+        "authorize_url": "https://nid.naver.com/oauth2.0/authorize",
+        "token_url": "https://nid.naver.com/oauth2.0/token",
+        "userinfo_url": "https://openapi.naver.com/v1/nid/me",
+        "scope": "",
+    },
+}
+
+
 class Settings(BaseSettings):
     """Every knob of every process. Helm values and compose files use the same names."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="ignore", env_nested_delimiter="__"
+    )
 
     bus_url: str = "memory://"
     database_url: str = "embedded://"
@@ -56,6 +97,32 @@ class Settings(BaseSettings):
     recovery_delay: float = Field(default=30.0, ge=0)
     faults: str = ""
     max_image_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+
+    # Accounts and tokens. Without a secret, `eco2 up` keeps one in ECO2_DATA_DIR/jwt-secret;
+    # a process against real services refuses to start.
+    jwt_secret: SecretStr | None = Field(default=None, min_length=32)
+    access_token_ttl: int = Field(default=15 * 60, ge=30, le=24 * 3600)
+    refresh_token_ttl: int = Field(default=14 * 24 * 3600, ge=60)
+    password_min_length: int = Field(default=10, ge=8, le=128)
+    password_hash_memory_kib: int = Field(default=64 * 1024, ge=1024)
+    password_hash_iterations: int = Field(default=3, ge=1)
+
+    # Gateway limits.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_client: int = Field(default=50, ge=1)
+    login_failure_window: int = Field(default=15 * 60, ge=1)
+    ws_send_queue: int = Field(default=256, ge=1)
+    ws_heartbeat: float = Field(default=20.0, gt=0)
+    event_log_retention: int = Field(default=24 * 3600, ge=60)
+    event_log_max_len: int = Field(default=1000, ge=10)
+
+    # OAuth 2 sign-in (authorization code + PKCE). A provider is on once it has a client id.
+    oauth_redirect_uris: tuple[str, ...] = ()
+    # Each field left empty takes the provider's public endpoint (`OAUTH_ENDPOINTS`).
+    oauth_google: OAuthProviderSettings = OAuthProviderSettings()
+    oauth_kakao: OAuthProviderSettings = OAuthProviderSettings()
+    oauth_naver: OAuthProviderSettings = OAuthProviderSettings()
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     otlp_endpoint: str | None = None
@@ -87,6 +154,20 @@ class Settings(BaseSettings):
     def _faults(cls, value: str) -> str:
         Faults.parse(value)
         return value
+
+    def oauth_provider(self, name: str) -> OAuthProviderSettings:
+        """Provider `name`'s settings, empty fields filled from its public endpoints."""
+        match name:
+            case "google":
+                configured = self.oauth_google
+            case "kakao":
+                configured = self.oauth_kakao
+            case "naver":
+                configured = self.oauth_naver
+            case _:
+                raise KeyError(name)
+        given = configured.model_dump(exclude_defaults=True)
+        return configured.model_copy(update={**OAUTH_ENDPOINTS[name], **given})
 
     @property
     def journal_dir(self) -> Path:

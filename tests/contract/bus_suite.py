@@ -156,6 +156,35 @@ class BusContract:
         assert second.seen, "both consumers of the group should take work"
         assert sorted(audit.texts(), key=int) == texts
 
+    async def test_ephemeral_groups_each_get_a_copy_drop_failures_and_go_with_their_bus(
+        self, harness: Harness, started: Callable[..., Awaitable[Bus]]
+    ) -> None:
+        one, two, after = Recorder(), Recorder(), Recorder()
+
+        async def failing(message: Message[Any]) -> None:
+            await two(message)
+            raise ConnectionError("never retried in an ephemeral group")
+
+        first = await started(
+            Subscription(harness.group("instance-1"), ["testbus.note"], one, ephemeral=True)
+        )
+        second = await started(
+            Subscription(harness.group("instance-2"), ["testbus.note"], failing, ephemeral=True)
+        )
+        await first.publish(new_envelope(Note(text="a")))
+        await eventually(lambda: len(one.seen) == 1 and len(two.seen) == 1)
+        await second.close()
+        await first.publish(new_envelope(Note(text="b")))
+        await eventually(lambda: len(one.seen) == 2)
+        await asyncio.sleep(0.2)
+        assert [m.attempt for m in two.seen] == [1], "a failed ephemeral delivery is dropped"
+        # A new process under the same name starts with an empty queue.
+        await started(
+            Subscription(harness.group("instance-2"), ["testbus.note"], after, ephemeral=True)
+        )
+        await asyncio.sleep(0.2)
+        assert after.seen == []
+
     # --- failure, retry, dead letters ------------------------------------------------
 
     async def test_transient_failure_is_retried_with_a_higher_attempt(
