@@ -50,6 +50,8 @@ class MemoryBroker:
     queues: dict[str, asyncio.Queue[Delivery]] = field(default_factory=dict)
     bindings: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     dead: dict[str, list[DeadLettered]] = field(default_factory=lambda: defaultdict(list))
+    # Groups whose consumers take turns: one delivery in hand across every client.
+    turns: dict[str, asyncio.Lock] = field(default_factory=dict)
     _direct: dict[str, Callable[[Delivery], None]] = field(default_factory=dict)
 
     def declare(self, group: str, patterns: list[str] | tuple[str, ...]) -> None:
@@ -141,6 +143,8 @@ class MemoryBus:
             self.broker.declare(sub.group, tuple(sub.bindings))
             if sub.ephemeral:
                 self._ephemeral.add(sub.group)
+            if sub.single_active:
+                self.broker.turns.setdefault(sub.group, asyncio.Lock())
             dispatcher = Dispatcher(sub.group, sub.handler, self._registry, self._policy)
             for _ in range(sub.prefetch or self._prefetch):
                 task = asyncio.create_task(self._consume(sub.group, dispatcher))
@@ -192,17 +196,31 @@ class MemoryBus:
         queue = self.broker.queues[group]
         me = asyncio.current_task()
         assert me is not None
+        turn = self.broker.turns.get(group)
         while not self._closing:
-            delivery = await queue.get()
-            self._workers[me] = delivery
-            try:
-                outcome = await dispatcher.handle(delivery)
-            except asyncio.CancelledError:
-                self.broker.requeue(group, delivery)
-                raise
-            finally:
-                self._workers[me] = None
-            self._settle(group, delivery, outcome)
+            if turn is None:
+                await self._take_one(group, queue, dispatcher, me)
+            else:
+                async with turn:
+                    await self._take_one(group, queue, dispatcher, me)
+
+    async def _take_one(
+        self,
+        group: str,
+        queue: asyncio.Queue[Delivery],
+        dispatcher: Dispatcher,
+        me: asyncio.Task[None],
+    ) -> None:
+        delivery = await queue.get()
+        self._workers[me] = delivery
+        try:
+            outcome = await dispatcher.handle(delivery)
+        except asyncio.CancelledError:
+            self.broker.requeue(group, delivery)
+            raise
+        finally:
+            self._workers[me] = None
+        self._settle(group, delivery, outcome)
 
     def _settle(self, group: str, delivery: Delivery, outcome: Outcome) -> None:
         if group in self._ephemeral and isinstance(outcome, RetryLater | DeadLetter):

@@ -45,6 +45,10 @@ class Subscription:
     goes, and a delivery its handler fails is dropped rather than retried. It suits
     per-instance fan-out of events that are only useful while the process lives (a
     gateway instance pushing events to its own WebSocket clients).
+
+    A `single_active` group lets one consumer at a time take its messages (the others
+    stand by), so with a prefetch of 1 they are handled in the order they were published
+    even across processes.
     """
 
     group: str
@@ -52,6 +56,7 @@ class Subscription:
     handler: Handler
     prefetch: int | None = None
     ephemeral: bool = False
+    single_active: bool = False
 
 
 # --- bus control: raised by handlers -------------------------------------------------

@@ -7,6 +7,7 @@
   dead-lettered back to `eco2.<group>` through the default exchange.
 - `eco2.dlx` (direct) -> `eco2.<group>.dead` (quorum): dead letters, with the reason in
   `x-eco2-dead-reason` (ours) or `x-death` (the broker's) and the original routing key.
+- `eco2.<group>` of a single-active group also has `x-single-active-consumer`.
 - `eco2.<group>` of an ephemeral group (classic, exclusive, auto-delete): one process's
   own queue, gone with its connection; no retry or dead-letter queues.
 """
@@ -40,6 +41,7 @@ class GroupTopology:
     delays: tuple[float, ...]
     delivery_limit: int
     ephemeral: bool = False
+    single_active: bool = False
 
     @property
     def queue_name(self) -> str:
@@ -65,6 +67,7 @@ class GroupTopology:
                     "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
                     "x-dead-letter-routing-key": self.queue_name,
                     **_SAFE_DEAD_LETTERING,
+                    **({"x-single-active-consumer": True} if self.single_active else {}),
                 }
             ),
         )

@@ -115,6 +115,7 @@ class RabbitBus:
             self._policy.tiers(),
             self._delivery_limit,
             subscription.ephemeral,
+            subscription.single_active,
         )
         dispatcher = Dispatcher(
             subscription.group, subscription.handler, self._registry, self._policy

@@ -185,6 +185,28 @@ class BusContract:
         await asyncio.sleep(0.2)
         assert after.seen == []
 
+    async def test_single_active_group_keeps_publish_order_across_consumers(
+        self, harness: Harness, started: Callable[..., Awaitable[Bus]]
+    ) -> None:
+        seen = Recorder()
+        group = harness.group("ordered")
+
+        async def slow(message: Message[Any]) -> None:
+            await asyncio.sleep(0.002 * (int(message.payload.text) % 3))
+            await seen(message)
+
+        for _ in range(2):
+            await started(
+                Subscription(group, ["testbus.note"], slow, prefetch=1, single_active=True),
+                prefetch=1,
+            )
+        publisher = await started()
+        texts = [str(i) for i in range(30)]
+        for text in texts:
+            await publisher.publish(new_envelope(Note(text=text)))
+        await eventually(lambda: len(seen.seen) == 30)
+        assert seen.texts() == texts
+
     # --- failure, retry, dead letters ------------------------------------------------
 
     async def test_transient_failure_is_retried_with_a_higher_attempt(
