@@ -1,7 +1,9 @@
 """The registry of every published contract, built once by whoever reads messages."""
 
 from contracts.accounts import v1 as accounts_v1
+from contracts.character import v1 as character_v1
 from contracts.errors import v1 as errors_v1
+from contracts.recycling import v1 as recycling_v1
 from contracts.registry import Registry
 from contracts.scan import v1 as scan_v1
 from contracts.system import v1 as system_v1
@@ -29,6 +31,24 @@ def build_registry() -> Registry:
         scan_v1.ScanProgress,
         scan_v1.ScanClassified,
         scan_v1.ScanFailed,
+        scan_v1.ScanCompleted,
+        scan_v1.CreateScan,
+        scan_v1.ScanRecord,
+        scan_v1.GetScan,
+        scan_v1.ListScans,
+        scan_v1.ScanPage,
+        recycling_v1.GetCategories,
+        recycling_v1.CategoryTree,
+        recycling_v1.GetRules,
+        recycling_v1.RulesFound,
+        recycling_v1.Search,
+        recycling_v1.Matches,
+        character_v1.GetCatalog,
+        character_v1.Catalog,
+        character_v1.GetOwned,
+        character_v1.Owned,
+        character_v1.Grant,
+        character_v1.Granted,
         system_v1.Ping,
         system_v1.Pong,
     )
