@@ -37,6 +37,7 @@ up: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/bus.py
 	$(PY) bench/journal.py
+	$(PY) bench/gateway.py
 
 check: lint typecheck arch test
 

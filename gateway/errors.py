@@ -8,6 +8,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bus.ports import BusError, RemoteError, RequestTimeout
+
 log = logging.getLogger(__name__)
 
 _CODES = {
@@ -24,6 +26,26 @@ _CODES = {
     503: "unavailable",
 }
 
+# What an `error.reply` code of a query means over HTTP; the code itself is kept. Any code
+# not listed is the other service's failure, not the client's: 502.
+REMOTE_STATUS = {
+    "email_taken": 409,
+    "invalid_credentials": 401,
+    "invalid_refresh_token": 401,
+    "refresh_token_expired": 401,
+    "refresh_token_reused": 401,
+    "weak_password": 422,
+    "invalid_email": 422,
+    "invalid_nickname": 422,
+    "not_found": 404,
+    "oauth_disabled": 404,
+    "oauth_failed": 400,
+    "rate_limited": 429,
+    "forbidden": 403,
+}
+
+BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="eco2"'}
+
 
 class ApiError(Exception):
     """Raised by routes for an expected failure with a stable `code`."""
@@ -36,6 +58,21 @@ class ApiError(Exception):
         self.code = code
         self.message = message
         self.headers = headers
+
+
+def unauthorized(message: str, code: str = "unauthorized") -> ApiError:
+    """A 401 with the challenge RFC 6750 asks for."""
+    return ApiError(401, code, message, dict(BEARER_CHALLENGE))
+
+
+def from_remote(exc: RemoteError) -> ApiError:
+    status = REMOTE_STATUS.get(exc.code)
+    if status is None:
+        log.warning("unexpected error reply %s: %s", exc.code, exc.message)
+        return ApiError(502, "upstream_error", "a service failed to answer this request")
+    if status == 401:
+        return unauthorized(exc.message, exc.code)
+    return ApiError(status, exc.code, exc.message)
 
 
 def error_response(
@@ -58,9 +95,27 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     return error_response(request, exc.status_code, code, exc.detail, headers)
 
 
+async def on_remote_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RemoteError)
+    return await on_api_error(request, from_remote(exc))
+
+
+async def on_bus_error(request: Request, exc: Exception) -> Response:
+    reason = "timed out" if isinstance(exc, RequestTimeout) else "is unreachable"
+    log.warning("bus %s on %s %s: %s", reason, request.method, request.url.path, exc)
+    message = f"a service needed for this request {reason}; try again"
+    return error_response(request, 503, "unavailable", message, {"Retry-After": "1"})
+
+
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(request, 500, "internal_error", "internal error")
 
 
-HANDLERS = {ApiError: on_api_error, HTTPException: on_http_error, Exception: on_unexpected}
+HANDLERS = {
+    ApiError: on_api_error,
+    HTTPException: on_http_error,
+    RemoteError: on_remote_error,
+    BusError: on_bus_error,
+    Exception: on_unexpected,
+}

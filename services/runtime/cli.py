@@ -26,7 +26,7 @@ contracts_app = typer.Typer(help="Message contracts.", no_args_is_help=True)
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(ops.journal_app, name="journal")
 app.add_typer(ops.dlq_app, name="dlq")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages stay whole lines, greppable
 
 
 def _settings() -> Settings:

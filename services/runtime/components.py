@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from functools import partial
 
+import httpx
 from starlette.applications import Starlette
 
 from bus.ports import Subscription
-from gateway.app import GatewayDeps, create_app
+from gateway.app import GatewayDeps, Limits, build
+from gateway.deps import OAuthClient as GatewayOAuthClient
+from journal.outbox import OutboxRelay
 from journal.store import Journal
 from journal.worker import JournaledWorker
+from services.accounts import handlers as accounts_handlers
+from services.accounts.oauth import OAuthClient, OAuthProviders
+from services.accounts.passwords import Passwords
+from services.accounts.revocations import Revocations
+from services.accounts.sessions import Sessions
+from services.accounts.store import SCHEMA as ACCOUNTS_SCHEMA
+from services.accounts.store import Store as AccountsStore
+from services.accounts.tokens import AccessTokens
 from services.ai import handlers as ai_handlers
-from services.runtime.resources import Resources, build_provider
+from services.runtime.resources import Resources, build_provider, jwt_secret
 from services.runtime.workers import WorkerSpec, journaled
 from services.storage import handlers as storage_handlers
 from services.system import handlers as system_handlers
@@ -23,6 +35,42 @@ Consumer = Callable[[Resources, AsyncExitStack], Awaitable[Sequence[Subscription
 
 async def system(resources: Resources, stack: AsyncExitStack) -> Sequence[Subscription]:
     return system_handlers.subscriptions()
+
+
+def accounts_deps(resources: Resources, http: httpx.AsyncClient) -> accounts_handlers.Accounts:
+    """The accounts handlers' dependencies, from the settings and shared resources."""
+    settings = resources.settings
+    clients = {}
+    for name in ("google", "kakao", "naver"):
+        provider = settings.oauth_provider(name)
+        clients[name] = OAuthClient(
+            client_id=provider.client_id,
+            client_secret=provider.client_secret.get_secret_value(),
+            token_url=provider.token_url,
+            userinfo_url=provider.userinfo_url,
+        )
+    return accounts_handlers.Accounts(
+        store=AccountsStore(resources.db),
+        passwords=Passwords(
+            memory_kib=settings.password_hash_memory_kib,
+            iterations=settings.password_hash_iterations,
+        ),
+        sessions=Sessions(
+            AccessTokens(jwt_secret(settings), settings.access_token_ttl),
+            settings.refresh_token_ttl,
+        ),
+        revocations=Revocations(resources.redis, settings.access_token_ttl),
+        oauth=OAuthProviders(clients, http, settings.oauth_redirect_uris),
+        password_min_length=settings.password_min_length,
+    )
+
+
+async def accounts(resources: Resources, stack: AsyncExitStack) -> Sequence[Subscription]:
+    timeout = httpx.Timeout(10.0, connect=5.0)
+    http = await stack.enter_async_context(httpx.AsyncClient(timeout=timeout))
+    relay = OutboxRelay(resources.db, ACCOUNTS_SCHEMA, resources.bus, ready=resources.bus.ping)
+    await stack.enter_async_context(relay)
+    return accounts_handlers.subscriptions(accounts_deps(resources, http))
 
 
 def worker_spec(name: str, resources: Resources) -> WorkerSpec:
@@ -77,20 +125,56 @@ async def replay_worker(name: str, resources: Resources, journal: Journal) -> Jo
 
 
 # Bus consumers, by component name.
-CONSUMERS: dict[str, Consumer] = {"system": system, "storage": storage, "ai": ai}
+CONSUMERS: dict[str, Consumer] = {
+    "system": system,
+    "accounts": accounts,
+    "storage": storage,
+    "ai": ai,
+}
 
 # Schemas with SQL migrations: (schema name, package holding `schema/NNNN_*.sql`).
-MIGRATIONS: list[tuple[str, str]] = [("journal", "journal")]
+MIGRATIONS: list[tuple[str, str]] = [("journal", "journal"), ("accounts", "services.accounts")]
 
 COMPONENTS = ("gateway", *CONSUMERS)
 
 
 def gateway(resources: Resources) -> tuple[Starlette, Sequence[Subscription]]:
-    """The gateway's app and the bus subscriptions it needs (events it pushes to clients)."""
-    app = create_app(
+    """The gateway's app and the bus subscriptions it needs (events it pushes to clients).
+
+    Each call is one instance: its ephemeral group `gateway.<instance id>` receives its
+    own copy of the events for its WebSockets and of the token revocations.
+    """
+    settings = resources.settings
+    oauth = {}
+    for name in ("google", "kakao", "naver"):
+        provider = settings.oauth_provider(name)
+        if provider.enabled:
+            oauth[name] = GatewayOAuthClient(
+                provider.client_id, provider.authorize_url, provider.scope
+            )
+    limits = Limits(
+        max_body_bytes=settings.max_body_bytes,
+        login_max_failures=settings.login_max_failures,
+        login_max_failures_per_client=settings.login_max_failures_per_client,
+        login_failure_window=settings.login_failure_window,
+        access_token_ttl=settings.access_token_ttl,
+        ws_send_queue=settings.ws_send_queue,
+        ws_heartbeat=settings.ws_heartbeat,
+        event_log_retention=settings.event_log_retention,
+        event_log_max_len=settings.event_log_max_len,
+        request_timeout=settings.request_timeout,
+    )
+    return build(
         GatewayDeps(
             publisher=resources.bus,
             requester=resources.bus,
+            redis=resources.redis,
+            registry=resources.registry,
+            jwt_secret=jwt_secret(settings),
+            instance_id=uuid.uuid4().hex[:12],
+            limits=limits,
+            oauth=oauth,
+            oauth_redirect_uris=settings.oauth_redirect_uris,
             readiness={
                 "bus": resources.bus.ping,
                 "database": resources.db_ready,
@@ -98,4 +182,3 @@ def gateway(resources: Resources) -> tuple[Starlette, Sequence[Subscription]]:
             },
         )
     )
-    return app, []

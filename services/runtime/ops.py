@@ -36,7 +36,7 @@ dlq_app = typer.Typer(
     help="List, show, requeue and purge dead letters (RabbitMQ).", no_args_is_help=True
 )
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages stay whole lines, greppable
 T = TypeVar("T")
 
 JournalArg = Annotated[

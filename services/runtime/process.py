@@ -45,7 +45,7 @@ async def _serve_http(app: Starlette, settings: Settings, stop: asyncio.Event) -
         port=settings.http_port,
         log_level=settings.log_level.lower(),
         access_log=False,
-        lifespan="off",
+        lifespan="on",
         timeout_graceful_shutdown=max(int(settings.shutdown_grace), 1),
     )
     server = _Server(config)

@@ -1,0 +1,59 @@
+"""What the gateway needs from the outside, built by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
+
+from bus.ports import Publisher, Requester
+from contracts import Registry
+
+Check = Callable[[], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class OAuthClient:
+    """One enabled OAuth 2 provider, as far as the gateway's redirect needs it."""
+
+    client_id: str
+    authorize_url: str
+    scope: str = ""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Sizes, windows and timeouts (the `ECO2_*` settings of the same names)."""
+
+    max_body_bytes: int = 1024 * 1024
+    login_max_failures: int = 5
+    login_max_failures_per_client: int = 50
+    login_failure_window: int = 15 * 60
+    access_token_ttl: int = 15 * 60
+    ws_send_queue: int = 256
+    ws_heartbeat: float = 20.0
+    event_log_retention: int = 24 * 3600
+    event_log_max_len: int = 1000
+    # SSE: a comment line this often; how long an unknown scan is awaited before a 404.
+    sse_keepalive: float = 15.0
+    sse_wait_unknown: float = 10.0
+    oauth_state_ttl: int = 600
+    request_timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class GatewayDeps:
+    """Everything `gateway.app.build` wires together; no I/O happens until requests come."""
+
+    publisher: Publisher
+    requester: Requester
+    redis: aioredis.Redis
+    registry: Registry
+    jwt_secret: str
+    instance_id: str
+    limits: Limits = Limits()
+    oauth: Mapping[str, OAuthClient] = field(default_factory=dict)
+    oauth_redirect_uris: tuple[str, ...] = ()
+    readiness: Mapping[str, Check] = field(default_factory=dict)
+    check_timeout: float = 2.0

@@ -1,0 +1,95 @@
+"""The HTTP API's request and response bodies (v1); the OpenAPI document is built from them."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from contracts.accounts.v1 import EMAIL_MAX, NICKNAME_MAX, PASSWORD_MAX, Session, UserView
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Body(BaseModel):
+    """A request body: unknown fields are refused, so typos do not pass silently."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+
+
+class RegisterBody(Body):
+    email: str = Field(min_length=3, max_length=EMAIL_MAX)
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+    nickname: str = Field(min_length=1, max_length=NICKNAME_MAX)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not _EMAIL.match(value):
+            raise ValueError("value is not a valid email address")
+        return value
+
+
+class LoginBody(Body):
+    email: str = Field(min_length=1, max_length=EMAIL_MAX)
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+
+
+class RefreshBody(Body):
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+class LogoutBody(Body):
+    refresh_token: str | None = Field(default=None, min_length=1, max_length=512)
+
+
+class UpdateMeBody(Body):
+    nickname: str = Field(min_length=1, max_length=NICKNAME_MAX)
+
+
+class UserSummary(BaseModel):
+    id: str
+    email: str
+    nickname: str
+
+
+class TokensOut(BaseModel):
+    user: UserSummary
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+
+    @classmethod
+    def of(cls, session: Session) -> TokensOut:
+        user = session.user
+        return cls(
+            user=UserSummary(id=user.id, email=user.email, nickname=user.nickname),
+            access_token=session.access_token,
+            refresh_token=session.refresh_token,
+            token_type=session.token_type,
+            expires_in=session.expires_in,
+        )
+
+
+class ProfileOut(BaseModel):
+    id: str
+    email: str
+    nickname: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: UserView) -> ProfileOut:
+        return cls(id=user.id, email=user.email, nickname=user.nickname, created_at=user.created_at)
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    request_id: str
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail

@@ -1,0 +1,121 @@
+"""`/api/v1/auth/oauth/{provider}/*`: OAuth 2 authorization code with PKCE (S256).
+
+`authorize` keeps `{provider, code_verifier, redirect_uri}` in Redis under a random
+`state` for ten minutes and redirects to the provider; `callback` consumes the state
+once (GETDEL) and lets the accounts service exchange the code for an account.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from contracts.accounts.v1 import OAuthLogin, Session
+from gateway.context import Gateway
+from gateway.errors import ApiError
+from gateway.models import TokensOut
+from gateway.routes.auth import tokens
+from gateway.routing import Operation, Param
+
+PROVIDERS = ("google", "kakao", "naver")
+STATE_PREFIX = "eco2:oauth:state:"
+
+
+def challenge(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def _query(request: Request, name: str, max_length: int = 2048) -> str:
+    value = request.query_params.get(name)
+    if not value:
+        raise ApiError(422, "invalid_field", f"{name}: query parameter is required")
+    if len(value) > max_length:
+        raise ApiError(422, "invalid_field", f"{name}: at most {max_length} characters")
+    return value
+
+
+def operations(gw: Gateway) -> list[Operation]:
+    redis = gw.deps.redis
+    ttl = gw.deps.limits.oauth_state_ttl
+
+    def provider_of(request: Request) -> str:
+        name = str(request.path_params["provider"])
+        if name not in PROVIDERS:
+            raise ApiError(404, "not_found", f"no OAuth provider called {name!r}")
+        return name
+
+    async def authorize(request: Request) -> Response:
+        name = provider_of(request)
+        client = gw.deps.oauth.get(name)
+        if client is None or not client.client_id:
+            raise ApiError(404, "oauth_disabled", f"sign-in with {name} is not enabled")
+        redirect_uri = _query(request, "redirect_uri")
+        if redirect_uri not in gw.deps.oauth_redirect_uris:
+            raise ApiError(422, "invalid_field", "redirect_uri: is not an allowed redirect URI")
+        state = secrets.token_urlsafe(32)
+        verifier = secrets.token_urlsafe(64)  # 86 characters of the PKCE alphabet
+        saved = {"provider": name, "code_verifier": verifier, "redirect_uri": redirect_uri}
+        await redis.set(STATE_PREFIX + state, json.dumps(saved), ex=ttl)
+        params = {
+            "response_type": "code",
+            "client_id": client.client_id,
+            "redirect_uri": redirect_uri,
+            "scope": client.scope,
+            "state": state,
+            "code_challenge": challenge(verifier),
+            "code_challenge_method": "S256",
+        }
+        separator = "&" if "?" in client.authorize_url else "?"
+        return RedirectResponse(f"{client.authorize_url}{separator}{urlencode(params)}", 302)
+
+    async def callback(request: Request) -> Response:
+        name = provider_of(request)
+        refused = request.query_params.get("error")
+        if refused:
+            raise ApiError(400, "oauth_failed", f"{name} refused the sign-in: {refused[:200]}")
+        code = _query(request, "code")
+        state = _query(request, "state", 512)
+        raw = await redis.getdel(STATE_PREFIX + state)
+        saved = json.loads(raw) if raw else None
+        if not isinstance(saved, dict) or saved.get("provider") != name:
+            raise ApiError(400, "invalid_state", "unknown or expired sign-in state; start again")
+        query = OAuthLogin(
+            provider=name,
+            code=code,
+            code_verifier=saved["code_verifier"],
+            redirect_uri=saved["redirect_uri"],
+        )
+        return tokens(await gw.ask(query, Session))
+
+    path = "/api/v1/auth/oauth/{provider}"
+    redirect = Param("redirect_uri", required=True, description="one of the allowed URIs")
+    return [
+        Operation(
+            "GET",
+            f"{path}/authorize",
+            authorize,
+            "Start an OAuth sign-in (302 to the provider)",
+            "auth",
+            status=302,
+            media="",
+            errors=(404, 422),
+            params=(redirect,),
+        ),
+        Operation(
+            "GET",
+            f"{path}/callback",
+            callback,
+            "Finish an OAuth sign-in",
+            "auth",
+            response=TokensOut,
+            errors=(400, 404, 422, 503),
+            params=(Param("code"), Param("state"), Param("error")),
+        ),
+    ]

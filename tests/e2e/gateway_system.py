@@ -1,0 +1,187 @@
+"""Gateway instances served by uvicorn on free ports, sharing one bus and one Redis.
+
+Each instance is built by the composition root (`components.gateway`) on resources of
+its own bus client, as `eco2 run gateway` builds it; the accounts side is the fake in
+`fake_accounts.py` on its own bus client (swap `accounts` for the real service's
+subscriptions once it exists). Tests publish events through `system.bus`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable, Generator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, cast
+
+import fakeredis
+import httpx
+import redis.asyncio as aioredis
+import uvicorn
+from starlette.applications import Starlette
+
+from bus.memory import MemoryBroker, MemoryBus
+from bus.ports import Bus
+from bus.rabbit import RabbitBus
+from contracts import Payload, Registry, new_envelope
+from contracts.catalog import build_registry
+from services.runtime import components
+from services.runtime.resources import Resources, jwt_secret
+from services.runtime.settings import Settings
+from tests.e2e.fake_accounts import FakeAccounts
+
+BusFactory = Callable[[Registry], Bus]
+SECRET = "test-secret-" + "x" * 40
+
+
+def gateway_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {"jwt_secret": SECRET, "request_timeout": 5.0, **overrides}
+    return Settings(**values)
+
+
+def memory_buses() -> BusFactory:
+    broker = MemoryBroker()
+    return lambda registry: MemoryBus(registry, broker=broker, grace=1.0)
+
+
+def rabbit_buses(url: str) -> BusFactory:
+    return lambda registry: RabbitBus(url, registry, prefetch=16, grace=1.0)
+
+
+def fake_redis(server: fakeredis.FakeServer | None = None) -> aioredis.Redis:
+    """An in-process Redis; clients given the same `server` share its data."""
+    redis: aioredis.Redis = fakeredis.FakeAsyncRedis(server=server or fakeredis.FakeServer())
+    return redis
+
+
+@dataclass(frozen=True)
+class Instance:
+    host: str  # "127.0.0.1:<port>"
+    bus: Bus
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://{self.host}/api/v1/ws"
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.url, timeout=10.0)
+
+
+@dataclass(frozen=True)
+class GatewaySystem:
+    settings: Settings
+    registry: Registry
+    redis: aioredis.Redis
+    bus: Bus
+    accounts: FakeAccounts
+    instances: list[Instance]
+
+    @property
+    def gateway(self) -> Instance:
+        return self.instances[0]
+
+    async def publish(self, payload: Payload, user_id: str | None = None) -> str:
+        envelope = new_envelope(payload, user_id=user_id)
+        await self.bus.publish(envelope)
+        return str(envelope.message_id)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its signal handlers: the test runner owns the process."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+@asynccontextmanager
+async def serve(app: Starlette, send_buffer: int | None = None) -> AsyncIterator[str]:
+    """Serve `app` on a free port; `send_buffer` caps the accepted sockets' kernel buffer."""
+    sock = socket.socket()
+    if send_buffer is not None:  # inherited by accepted sockets (Linux), no autotuning
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1, ws_max_size=1 << 20
+    )
+    server = _Server(config)
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if serving.done():
+                await serving
+                raise RuntimeError("uvicorn did not start")
+            await asyncio.sleep(0.01)
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
+        sock.close()
+
+
+@asynccontextmanager
+async def gateway_system(
+    settings: Settings,
+    buses: BusFactory,
+    redis: aioredis.Redis,
+    *,
+    instances: int = 1,
+    accounts_group: str | None = None,
+    send_buffer: int | None = None,
+) -> AsyncIterator[GatewaySystem]:
+    registry = build_registry()
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(redis.aclose)
+        tool = buses(registry)
+        await tool.start()
+        stack.push_async_callback(tool.close)
+        accounts = FakeAccounts(jwt_secret(settings), redis, tool)
+        accounts_bus = buses(registry)
+        accounts_bus.subscribe(accounts.subscription(accounts_group or "accounts.fake"))
+        await accounts_bus.start()
+        stack.push_async_callback(accounts_bus.close)
+        served = []
+        for _ in range(instances):
+            bus = buses(registry)
+            # The gateway touches neither the database nor the object store.
+            resources = Resources(
+                settings, registry, bus, "", cast(Any, None), redis, cast(Any, None)
+            )
+            app, subscriptions = components.gateway(resources)
+            for subscription in subscriptions:
+                bus.subscribe(subscription)
+            await bus.start()
+            stack.push_async_callback(bus.close)
+            host = await stack.enter_async_context(serve(app, send_buffer))
+            served.append(Instance(host, bus))
+        yield GatewaySystem(settings, registry, redis, tool, accounts, served)
+
+
+def unique_email() -> str:
+    return f"user-{uuid.uuid4().hex[:10]}@example.com"
+
+
+async def register(client: httpx.AsyncClient, email: str | None = None) -> dict[str, Any]:
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={
+            "email": email or unique_email(),
+            "password": "correct horse battery",
+            "nickname": "Kim",
+        },
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def bearer(session: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {session['access_token']}"}
