@@ -1,0 +1,9 @@
+"""The recycling domain: the waste taxonomy and the disposal rules of every category.
+
+`data/rules.json` holds the rules (Korean, from the Ministry of Environment's separation
+guidelines) and the situation-tag guidance; `content` loads and validates them against the
+contracts and the taxonomy. At start `queries.seed` upserts them into schema `recycling`
+(`schema/`, `store`); queries read PostgreSQL through the Redis cache-aside of `cache`.
+`handlers` holds the registry table the composition root subscribes (group `recycling`);
+`domain` and `search` are the pure rules: resolving a category, ranking search hits.
+"""
