@@ -1,2 +1,2 @@
-"""The AI worker: classifies prepared photos through a provider (journaled, one checkpoint per
-stage)."""
+"""The AI worker: the journaled scan pipeline (vision → rules → answer → reward) over a
+provider port (`offline`, `openai`), with a classification cache and shared rate limits."""

@@ -1,13 +1,17 @@
 """The offline provider: no network, deterministic. It reads the person's hint and matches
-item keywords against the taxonomy; situation tags come from phrases in the hint."""
+item keywords against the taxonomy; situation tags come from phrases in the hint; answers
+come from the templates in `answers`."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
+from contracts.recycling.v1 import DisposalRules
 from contracts.scan import taxonomy
-from contracts.scan.v1 import Classification
-from services.ai.provider import ImageLoader
+from contracts.scan.v1 import Classification, Insufficiency
+from services.ai import answers
+from services.ai.provider import Photo
 
 R = taxonomy.RECYCLABLES
 
@@ -78,10 +82,20 @@ _STILL = r"(그대로|붙은|붙어|still on|attached|on it)"
 
 
 class OfflineProvider:
-    model = "offline"
+    @property
+    def model(self) -> str:
+        return "offline"
 
-    async def classify(self, hint: str, image: ImageLoader) -> Classification:
+    async def classify(self, hint: str, photo: Photo) -> Classification:
         return classify_text(hint)
+
+    async def answer(
+        self,
+        classification: Classification,
+        rules: DisposalRules | None,
+        insufficiencies: Sequence[Insufficiency],
+    ) -> str:
+        return answers.compose(classification, rules, insufficiencies)
 
 
 def _mentions(text: str, keyword: str) -> bool:

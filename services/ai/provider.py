@@ -1,27 +1,50 @@
-"""The vision provider port. Adapters: `offline` (here beside it, no network) and `openai`."""
+"""The AI provider port: the two model calls of the scan pipeline.
+
+Adapters: `offline` (beside it, no network, deterministic) and `openai` (any
+OpenAI-compatible endpoint). `cache.CachedProvider` wraps either one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
-from contracts.scan.v1 import Classification
+from contracts.recycling.v1 import DisposalRules
+from contracts.scan.v1 import Classification, Insufficiency
 
 ImageLoader = Callable[[], Awaitable[bytes]]
 
 
+@dataclass(frozen=True)
+class Photo:
+    """The prepared photo of a scan: its content hash, and how to read it if needed."""
+
+    content_hash: str
+    load: ImageLoader
+
+
 class ProviderError(Exception):
-    """The provider failed in a way a retry may fix (timeouts, 429, 5xx)."""
+    """The provider failed in a way a retry may fix (timeouts, 429, 5xx, connection)."""
 
 
 class BadModelOutput(Exception):
-    """The provider answered, but not with a valid classification."""
+    """The provider answered, but not with valid output (after its own bounded retries)."""
 
 
-class VisionProvider(Protocol):
+class Provider(Protocol):
     @property
     def model(self) -> str:
         """The model name reported in results."""
 
-    async def classify(self, hint: str, image: ImageLoader) -> Classification:
-        """Classify the item; call `image()` only if the photo itself is needed."""
+    async def classify(self, hint: str, photo: Photo) -> Classification:
+        """Classify the item; call `photo.load()` only if the image itself is needed."""
+
+    async def answer(
+        self,
+        classification: Classification,
+        rules: DisposalRules | None,
+        insufficiencies: Sequence[Insufficiency],
+    ) -> str:
+        """A short friendly answer (Korean, 3–5 sentences, plain text): the steps to follow
+        and only the given insufficiencies."""

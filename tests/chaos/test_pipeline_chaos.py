@@ -1,4 +1,5 @@
-"""The chaos suite: real storage and AI worker processes on real RabbitMQ and PostgreSQL,
+"""The chaos suite: real storage and AI worker processes on real RabbitMQ and PostgreSQL
+(with stand-ins answering the AI pipeline's rules and reward queries, `responders.py`),
 killed with SIGKILL every few hundred milliseconds and at fault points, with their network
 to RabbitMQ and PostgreSQL cut mid-run. The checker then counts lost, duplicated and
 unexpected outcomes and downstream effects; every one must be zero.
@@ -34,6 +35,7 @@ from journal.store import Journal, State
 from tests import images
 from tests.chaos.fleet import Fleet, Slot
 from tests.chaos.proxy import Proxy
+from tests.chaos.responders import Responders
 from tests.conftest import REQUIRE_SERVICES
 from tests.integration.processes import ECO2
 
@@ -122,8 +124,8 @@ class Tally:
         self.deliveries += 1
         payload = message.payload
         detail = (
-            payload.classification.middle
-            if message.envelope.type == "scan.classified"
+            payload.result.classification.middle
+            if message.envelope.type == "scan.completed"
             else (f"{payload.stage}:{payload.code}")
         )
         status = await self.pool.execute(
@@ -231,7 +233,10 @@ async def test_killed_workers_lose_nothing_and_repeat_nothing(
     assert tally.pool is not None
     registry = build_registry()
     downstream = RabbitBus(env.rabbit_url, registry)
-    downstream.subscribe(Subscription("tally", ["scan.classified", "scan.failed"], tally.handle))
+    downstream.subscribe(Subscription("tally", ["scan.completed", "scan.failed"], tally.handle))
+    responders = Responders()
+    for subscription in responders.subscriptions():
+        downstream.subscribe(subscription)
     await downstream.start()
     try:
         await fleet.revive()  # first start; declares the worker queues
@@ -290,6 +295,9 @@ async def test_killed_workers_lose_nothing_and_repeat_nothing(
     report.notes.append(
         f"outcome deliveries {tally.deliveries}, duplicates dropped by the inbox {tally.dropped}"
     )
+    report.notes.append(
+        f"queries answered: rules {responders.rules_asked}, grants {responders.grants_asked}"
+    )
     print("\nchaos report:\n  " + "\n  ".join(report.lines()))
     assert (report.lost, report.duplicated, report.unexpected) == (0, 0, 0), report.lines()
     assert report.effects == count
@@ -342,7 +350,7 @@ async def _check(
         expected = (
             ("scan.failed", "storage:invalid_image")
             if scan_id in poison
-            else ("scan.classified", None)
+            else ("scan.completed", None)
         )
         if scan_id not in known or any(
             kind != expected[0] or (expected[1] and detail != expected[1]) for kind, detail in kinds

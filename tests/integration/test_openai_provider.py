@@ -1,0 +1,253 @@
+"""The `openai` provider against a local fake OpenAI-compatible server over real HTTP:
+structured output, Retry-After, timeouts, malformed output, and the shared concurrency limit
+of two provider instances (two worker replicas) on one Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from contracts.scan.v1 import Classification
+from services.ai.limiter import Limiter, LocalLimiter, RedisLimiter
+from services.ai.openai_provider import OpenAIProvider
+from services.ai.provider import BadModelOutput, Photo, ProviderError
+from tests import images
+
+GOOD = {"major": "재활용폐기물", "middle": "무색페트병", "minor": "생수병", "situation_tags": []}
+
+
+@dataclass
+class FakeOpenAI:
+    """POST /v1/chat/completions; each request takes the next scripted behaviour."""
+
+    script: list[tuple[str, float | str]] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    in_flight: int = 0
+    peak: int = 0
+    hold: float = 0.0
+    base: str = ""
+
+    async def completions(self, request: Request) -> Response:
+        body = await request.json()
+        self.requests.append(body)
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            kind, arg = self.script.pop(0) if self.script else ("ok", "")
+            await asyncio.sleep(self.hold)
+            match kind:
+                case "429":
+                    return JSONResponse(
+                        {"error": {"message": "slow down", "type": "rate_limit"}},
+                        status_code=429,
+                        headers={"retry-after": str(arg)},
+                    )
+                case "sleep":
+                    await asyncio.sleep(float(arg))
+                    content = json.dumps(GOOD)
+                case "content":
+                    content = str(arg)
+                case _:
+                    structured = "response_format" in body
+                    content = json.dumps(GOOD) if structured else "이코가 알려 줄게요. 잘했어요!"
+            return JSONResponse(
+                {
+                    "id": "chatcmpl-1",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": body["model"],
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": content},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                }
+            )
+        finally:
+            self.in_flight -= 1
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/v1/chat/completions", self.completions, methods=["POST"])])
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeOpenAI]:
+    fake = FakeOpenAI()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    fake.base = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    config = uvicorn.Config(fake.app(), lifespan="off", log_level="warning")
+    uv = uvicorn.Server(config)
+    task = asyncio.create_task(uv.serve(sockets=[sock]))
+    while not uv.started:
+        await asyncio.sleep(0.01)
+    yield fake
+    uv.should_exit = True
+    await task
+    sock.close()
+
+
+def provider(server: FakeOpenAI, limiter: Limiter | None = None, **options: Any) -> OpenAIProvider:
+    return OpenAIProvider(
+        base_url=server.base,
+        api_key=None,
+        model="fake-vision",
+        limiter=limiter or LocalLimiter(max_requests=1000, max_concurrency=8),
+        **{"timeout": 5.0, "max_retries": 2, **options},
+    )
+
+
+PHOTO_BYTES = images.jpeg(32, 24)
+
+
+async def _photo() -> bytes:
+    return PHOTO_BYTES
+
+
+PHOTO = Photo("d" * 64, _photo)
+
+
+async def test_a_photo_is_classified_with_structured_output(server: FakeOpenAI) -> None:
+    ai = provider(server)
+    try:
+        result = await ai.classify("생수병", PHOTO)
+        answer = await ai.answer(result, None, ())
+    finally:
+        await ai.aclose()
+    assert result == Classification.model_validate(GOOD)
+    assert answer.startswith("이코")
+    vision = server.requests[0]
+    assert vision["model"] == "fake-vision"
+    assert vision["response_format"]["type"] == "json_schema"
+    assert vision["response_format"]["json_schema"]["strict"] is True
+    image = vision["messages"][1]["content"][1]["image_url"]
+    assert image["detail"] == "low"
+    assert image["url"].startswith("data:image/jpeg;base64,/9j/")
+    assert server.requests[1]["messages"][0]["role"] == "system"
+    assert "이코" in server.requests[1]["messages"][0]["content"]
+
+
+async def test_a_429_is_retried_after_its_retry_after(server: FakeOpenAI) -> None:
+    server.script = [("429", 0.5)]
+    ai = provider(server)
+    started = time.monotonic()
+    try:
+        result = await ai.classify("", PHOTO)
+    finally:
+        await ai.aclose()
+    assert result.middle == "무색페트병"
+    assert len(server.requests) == 2
+    assert time.monotonic() - started >= 0.5
+
+
+async def test_a_server_past_the_timeout_is_a_provider_error(server: FakeOpenAI) -> None:
+    server.script = [("sleep", 1.0), ("sleep", 1.0)]
+    ai = provider(server, timeout=0.2, max_retries=1)
+    try:
+        with pytest.raises(ProviderError, match="Timeout"):
+            await ai.classify("", PHOTO)
+    finally:
+        await ai.aclose()
+    assert len(server.requests) == 2, "the SDK retried once"
+
+
+async def test_retries_run_out_on_a_persistent_429(server: FakeOpenAI) -> None:
+    server.script = [("429", 0.01)] * 3
+    ai = provider(server, max_retries=2)
+    try:
+        with pytest.raises(ProviderError, match="RateLimitError"):
+            await ai.classify("", PHOTO)
+    finally:
+        await ai.aclose()
+    assert len(server.requests) == 3
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        json.dumps({**GOOD, "middle": "우주쓰레기"}),
+        json.dumps({**GOOD, "major": "음식물류폐기물"}),  # a middle of another major
+        json.dumps({**GOOD, "situation_tags": ["sparkly"]}),
+    ],
+)
+async def test_malformed_output_is_bad_model_output_after_bounded_retries(
+    server: FakeOpenAI, content: str
+) -> None:
+    server.script = [("content", content)] * 3
+    ai = provider(server, output_retries=2)
+    try:
+        with pytest.raises(BadModelOutput):
+            await ai.classify("", PHOTO)
+    finally:
+        await ai.aclose()
+    assert len(server.requests) == 3
+
+
+async def test_one_malformed_output_then_a_good_one_succeeds(server: FakeOpenAI) -> None:
+    server.script = [("content", "I think it is a bottle")]
+    ai = provider(server)
+    try:
+        assert (await ai.classify("", PHOTO)).middle == "무색페트병"
+    finally:
+        await ai.aclose()
+
+
+@pytest.mark.redis
+async def test_two_instances_sharing_redis_stay_under_the_concurrency_limit(
+    server: FakeOpenAI, redis_url: str
+) -> None:
+    server.hold = 0.1
+    redis = aioredis.from_url(redis_url)
+    prefix = f"eco2:test:openai:{uuid.uuid4().hex}"
+
+    def replica() -> OpenAIProvider:
+        limiter = RedisLimiter(redis, prefix, max_requests=1000, max_concurrency=2, poll=0.01)
+        return provider(server, limiter)
+
+    first, second = replica(), replica()
+    try:
+        await asyncio.gather(*(ai.classify("", PHOTO) for ai in [first, second] * 5))
+    finally:
+        await first.aclose()
+        await second.aclose()
+        await redis.aclose()
+    assert len(server.requests) == 10
+    assert server.peak == 2
+
+
+class CountingLimiter(LocalLimiter):
+    def __init__(self) -> None:
+        super().__init__(max_requests=1000, max_concurrency=8)
+        self.throttled = 0
+
+    async def throttle(self) -> None:
+        self.throttled += 1
+        await super().throttle()
+
+
+async def test_every_http_attempt_counts_against_the_rate(server: FakeOpenAI) -> None:
+    server.script = [("429", 0.01)]
+    limiter = CountingLimiter()
+    ai = provider(server, limiter)
+    try:
+        await ai.classify("", PHOTO)
+    finally:
+        await ai.aclose()
+    assert limiter.throttled == 2, "the SDK's retry waited for the shared rate too"

@@ -1,0 +1,114 @@
+"""The offline provider: deterministic classification from the hint, template answers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from contracts.recycling.v1 import DisposalRules
+from contracts.scan.v1 import Classification
+from services.ai import domain
+from services.ai.offline import OfflineProvider, classify_text
+from services.ai.provider import Photo
+
+
+@pytest.mark.parametrize(
+    ("hint", "major", "middle", "tags"),
+    [
+        ("라벨 뗀 투명 페트병", "재활용폐기물", "무색페트병", ()),
+        ("라벨이 그대로 붙은 투명 페트병", "재활용폐기물", "무색페트병", ("label_attached",)),
+        (
+            "clear PET bottle with the label still on",
+            "재활용폐기물",
+            "무색페트병",
+            ("label_attached",),
+        ),
+        ("뚜껑 있는 유리병", "재활용폐기물", "유리병", ("cap_on",)),
+        ("우유팩", "재활용폐기물", "종이팩", ()),
+        ("dirty plastic container", "재활용폐기물", "플라스틱류", ("food_residue",)),
+        ("a scan of a can", "재활용폐기물", "금속류", ()),
+        ("AA battery", "재활용폐기물", "전지", ()),
+        ("먹다 남은 음식", "음식물류폐기물", "음식물류폐기물", ()),
+        ("낡은 책상", "대형폐기물", "대형폐기물", ()),
+        ("", "미분류", "미분류", ()),
+        ("something unknown", "미분류", "미분류", ()),
+    ],
+)
+def test_hints_classify_deterministically(
+    hint: str, major: str, middle: str, tags: tuple[str, ...]
+) -> None:
+    result = classify_text(hint)
+    assert (result.major, result.middle, result.situation_tags) == (major, middle, tags)
+    assert classify_text(hint) == result
+
+
+async def test_the_provider_never_loads_the_image() -> None:
+    async def refuse() -> bytes:
+        raise AssertionError("offline classification must not need the photo")
+
+    provider = OfflineProvider()
+    result = await provider.classify("우유팩", Photo("0" * 64, refuse))
+    assert isinstance(result, Classification)
+    assert provider.model == "offline"
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s]
+
+
+@pytest.mark.parametrize(
+    "hint",
+    [
+        "라벨 뗀 투명 페트병",
+        "라벨이 그대로 붙은 투명 페트병",
+        "뚜껑 있는 유리병, 라벨 붙은, 내용물 남은",
+        "우유팩",
+        "먹다 남은 음식",
+        "something unknown",
+    ],
+)
+async def test_offline_answers_are_short_friendly_korean_and_deterministic(hint: str) -> None:
+    provider = OfflineProvider()
+    classification = classify_text(hint)
+    found = domain.insufficiencies(classification)
+    text = await provider.answer(classification, None, found)
+    assert 3 <= len(_sentences(text)) <= 5, text
+    assert "이코" in text
+    assert re.search(r"[가-힣]", text)
+    assert not re.search(r"[\n*#]", text), "plain text"
+    assert await provider.answer(classification, None, found) == text
+
+
+async def test_the_answer_names_only_the_insufficiencies_that_apply() -> None:
+    provider = OfflineProvider()
+    labelled = classify_text("라벨이 그대로 붙은 투명 페트병")
+    text = await provider.answer(labelled, None, domain.insufficiencies(labelled))
+    assert "라벨이 아직 붙어 있어요" in text
+
+    clean = classify_text("라벨 뗀 투명 페트병")
+    text = await provider.answer(clean, None, domain.insufficiencies(clean))
+    assert "다만" not in text
+    assert "아직" not in text
+    assert "완벽" in text
+
+    # A cap on a clear PET bottle is fine under Korean guidance: not an insufficiency.
+    capped = Classification(major="재활용폐기물", middle="무색페트병", situation_tags=("cap_on",))
+    text = await provider.answer(capped, None, domain.insufficiencies(capped))
+    assert "뚜껑이 닫혀" not in text
+
+
+async def test_the_answer_uses_the_rules_steps_when_there_are_rules() -> None:
+    rules = DisposalRules(
+        major="재활용폐기물",
+        middle="종이팩",
+        label="paper cartons",
+        targets=("우유팩",),
+        detailed_items=(),
+        steps=("펼쳐서 말린 뒤 종이팩 전용 수거함에 넣어 주세요.",),
+        detailed_steps=(),
+        not_accepted=(),
+    )
+    classification = classify_text("우유팩")
+    text = await OfflineProvider().answer(classification, rules, ())
+    assert "종이팩 전용 수거함" in text
