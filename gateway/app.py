@@ -28,7 +28,17 @@ from gateway.eventlog import EventLog
 from gateway.middleware import RequestContext
 from gateway.ratelimit import LoginLimiter
 from gateway.realtime import Hub
-from gateway.routes import auth, events, oauth, realtime, users
+from gateway.routes import (
+    auth,
+    characters,
+    events,
+    oauth,
+    realtime,
+    recycling,
+    scans,
+    uploads,
+    users,
+)
 from gateway.routing import Operation, to_routes
 
 __all__ = ["Check", "GatewayDeps", "Limits", "OAuthClient", "build", "create_app"]
@@ -58,7 +68,7 @@ def build(deps: GatewayDeps) -> tuple[Starlette, list[Subscription]]:
         ),
     )
     subscriptions = [
-        instance_subscription(deps.instance_id, gw.hub, revocations),
+        instance_subscription(deps.instance_id, gw.hub, revocations, gw.events),
         event_log_subscription(gw.events),
     ]
     return _app(gw, operations(gw)), subscriptions
@@ -107,6 +117,10 @@ def operations(gw: Gateway) -> list[Operation]:
         *users.operations(gw),
         *realtime.operations(gw),
         *events.operations(gw),
+        *uploads.operations(gw),
+        *scans.operations(gw),
+        *recycling.operations(gw),
+        *characters.operations(gw),
     ]
     return table
 

@@ -2,7 +2,11 @@
 
 - `gateway.<instance>` (ephemeral, one per instance): user-facing events pushed to this
   instance's WebSockets, and `token.revoked` / `user.deleted` kept in its revocation
-  cache (closing the WebSockets they void). Every instance gets its own copy.
+  cache (closing the WebSockets they void). Every instance gets its own copy. A scan
+  event bound for a WebSocket here is appended to the scan's event log before it is
+  pushed (once per message id, whoever appends first), so `GET /api/v1/scans/{id}` never
+  shows a state older than one a client has seen. Each appender takes the events in
+  publish order, so the log keeps that order too.
 - `gateway.events` (shared, instances compete): scan events appended once to each scan's
   event log in Redis, which every instance's SSE streams read. A single active consumer
   with prefetch 1 keeps the events in the order they were published, across instances.
@@ -29,10 +33,14 @@ def _user_of(message: Message[Payload]) -> str | None:
     return user if isinstance(user, str) and user else None
 
 
-def instance_subscription(instance_id: str, hub: Hub, revocations: Revocations) -> Subscription:
+def instance_subscription(
+    instance_id: str, hub: Hub, revocations: Revocations, events: EventLog | None = None
+) -> Subscription:
     async def push(message: Message[Payload]) -> None:
         payload = message.payload
         user = _user_of(message)
+        if events is not None and user is not None and hub.count(user):
+            await _log_scan_event(events, message, user)
         revoked = False
         match payload:
             case TokenRevoked(scope="access", jti=str(jti)):
@@ -67,20 +75,26 @@ def instance_subscription(instance_id: str, hub: Hub, revocations: Revocations) 
     )
 
 
+async def _log_scan_event(events: EventLog, message: Message[Payload], user: str) -> None:
+    """Append a scan event to its scan's log (a no-op for other events or a repeat)."""
+    scan_id = getattr(message.payload, "scan_id", None)
+    if message.envelope.type not in SCAN_EVENTS or not isinstance(scan_id, str):
+        return
+    await events.append(
+        "scan",
+        scan_id,
+        owner=user,
+        message_id=str(message.envelope.message_id),
+        message_type=message.envelope.type,
+        payload=message.payload.model_dump(mode="json"),
+    )
+
+
 def event_log_subscription(events: EventLog) -> Subscription:
     async def append(message: Message[Payload]) -> None:
-        scan_id = getattr(message.payload, "scan_id", None)
         user = _user_of(message)
-        if not isinstance(scan_id, str) or user is None:
-            return
-        await events.append(
-            "scan",
-            scan_id,
-            owner=user,
-            message_id=str(message.envelope.message_id),
-            message_type=message.envelope.type,
-            payload=message.payload.model_dump(mode="json"),
-        )
+        if user is not None:
+            await _log_scan_event(events, message, user)
 
     return Subscription(
         group=EVENT_LOG_GROUP,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import redis.asyncio as aioredis
 
@@ -11,6 +12,31 @@ from bus.ports import Publisher, Requester
 from contracts import Registry
 
 Check = Callable[[], Awaitable[bool]]
+
+
+class Presigned(Protocol):
+    """An upload URL the object store signed: the client sends `method` `url` + `headers`."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def headers(self) -> dict[str, str]: ...
+    @property
+    def expires_in(self) -> int: ...
+
+
+class Uploads(Protocol):
+    """Where the photos people upload go (the object store, seen from the gateway)."""
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        """Store `data` under `key` (overwriting)."""
+
+    async def presign_put(
+        self, key: str, content_type: str, size: int, expires_in: int
+    ) -> Presigned | None:
+        """A URL to upload `size` bytes to `key` directly; None: send them to the gateway."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +66,9 @@ class Limits:
     sse_wait_unknown: float = 10.0
     oauth_state_ttl: int = 600
     request_timeout: float | None = None
+    # Photos: the largest accepted, and how long an upload URL stays valid (seconds).
+    max_image_bytes: int = 10 * 1024 * 1024
+    upload_url_ttl: int = 600
 
 
 @dataclass(frozen=True)
@@ -55,5 +84,7 @@ class GatewayDeps:
     limits: Limits = Limits()
     oauth: Mapping[str, OAuthClient] = field(default_factory=dict)
     oauth_redirect_uris: tuple[str, ...] = ()
+    # None: the upload and multipart scan routes answer 503 (no object store wired).
+    uploads: Uploads | None = None
     readiness: Mapping[str, Check] = field(default_factory=dict)
     check_timeout: float = 2.0

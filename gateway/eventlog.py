@@ -103,6 +103,11 @@ class EventLog:
         items: Any = await self._redis.xrange(stream_key(resource, ident), stream_id, stream_id)
         return _entry(items[0][0], items[0][1]) if items else None
 
+    async def history(self, resource: str, ident: str) -> list[Entry]:
+        """Every entry kept for the resource, oldest first, without waiting."""
+        items: Any = await self._redis.xrange(stream_key(resource, ident), count=self._max_len * 2)
+        return [_entry(stream_id, fields) for stream_id, fields in items]
+
     async def read(
         self, resource: str, ident: str, after: str, *, block: float, count: int = 100
     ) -> list[Entry]:

@@ -1,0 +1,60 @@
+"""The HTTP bodies of the photo and scan routes (v1); the OpenAPI document is built from them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from contracts.scan.v1 import ScanError, ScanResult, ScanView, Stage, Status
+from gateway.models import Body
+
+
+class UploadBody(Body):
+    content_type: str = Field(min_length=1, max_length=100, examples=["image/jpeg"])
+    size: int = Field(ge=1, description="the exact number of bytes that will be uploaded")
+
+
+class UploadOut(BaseModel):
+    """Send the photo with `method` to `upload_url` with `headers`, within `expires_in` s."""
+
+    key: str
+    upload_url: str
+    method: str
+    headers: dict[str, str]
+    expires_in: int
+
+
+class ScanBody(Body):
+    """A scan of a photo uploaded before (`POST /api/v1/uploads`); or send multipart
+    form data instead: the file as `image` and an optional `hint` field."""
+
+    image_key: str = Field(min_length=1, max_length=512)
+    hint: str = Field(default="", max_length=500)
+
+
+class ScanAccepted(BaseModel):
+    id: str
+    status: Status
+    events_url: str
+    result_url: str
+
+
+class ScanOut(BaseModel):
+    id: str
+    status: Status
+    stage: Stage
+    progress: int
+    created_at: datetime
+    completed_at: datetime | None = None
+    result: ScanResult | None = None
+    error: ScanError | None = None
+
+    @classmethod
+    def of(cls, view: ScanView) -> ScanOut:
+        return cls.model_validate(view.model_dump())
+
+
+class ScanPageOut(BaseModel):
+    items: list[ScanOut]
+    next_cursor: str | None = None
