@@ -25,8 +25,20 @@ from services.accounts.store import SCHEMA as ACCOUNTS_SCHEMA
 from services.accounts.store import Store as AccountsStore
 from services.accounts.tokens import AccessTokens
 from services.ai import handlers as ai_handlers
+from services.character import handlers as character_handlers
+from services.character.catalog import CATALOG
+from services.character.store import Store as CharacterStore
+from services.recycling import handlers as recycling_handlers
+from services.recycling.cache import Cache as RecyclingCache
+from services.recycling.content import load_catalog as load_recycling_catalog
+from services.recycling.queries import Reader as RecyclingReader
+from services.recycling.queries import seed as seed_recycling
+from services.recycling.store import Store as RecyclingStore
 from services.runtime.resources import Resources, build_provider, jwt_secret
 from services.runtime.workers import WorkerSpec, journaled
+from services.scan import handlers as scan_handlers
+from services.scan.store import SCHEMA as SCAN_SCHEMA
+from services.scan.store import Store as ScanStore
 from services.storage import handlers as storage_handlers
 from services.system import handlers as system_handlers
 
@@ -73,6 +85,30 @@ async def accounts(resources: Resources, stack: AsyncExitStack) -> Sequence[Subs
     return accounts_handlers.subscriptions(accounts_deps(resources, http))
 
 
+async def character(resources: Resources, stack: AsyncExitStack) -> Sequence[Subscription]:
+    store = CharacterStore(resources.db)
+    await store.seed(CATALOG)
+    return character_handlers.subscriptions(character_handlers.Characters(store, CATALOG))
+
+
+async def scan(resources: Resources, stack: AsyncExitStack) -> Sequence[Subscription]:
+    relay = OutboxRelay(resources.db, SCAN_SCHEMA, resources.bus, ready=resources.bus.ping)
+    await stack.enter_async_context(relay)
+    return scan_handlers.subscriptions(ScanStore(resources.db))
+
+
+def recycling_reader(resources: Resources) -> RecyclingReader:
+    """The recycling queries' reader: PostgreSQL behind the Redis cache."""
+    cache = RecyclingCache(resources.redis, resources.settings.recycling_cache_ttl)
+    return RecyclingReader(RecyclingStore(resources.db), cache)
+
+
+async def recycling(resources: Resources, stack: AsyncExitStack) -> Sequence[Subscription]:
+    reader = recycling_reader(resources)
+    await seed_recycling(RecyclingStore(resources.db), reader.cache, load_recycling_catalog())
+    return recycling_handlers.subscriptions(reader)
+
+
 def worker_spec(name: str, resources: Resources) -> WorkerSpec:
     """The journaled task of worker `name`, bound to this process's resources."""
     match name:
@@ -94,9 +130,12 @@ def worker_spec(name: str, resources: Resources) -> WorkerSpec:
                 ai_handlers.GROUP,
                 ai_handlers.BINDINGS,
                 partial(
-                    ai_handlers.classify,
-                    provider=build_provider(resources.settings),
+                    ai_handlers.pipeline,
+                    provider=build_provider(resources.settings, resources.redis),
                     objects=resources.objects,
+                    requester=resources.bus,
+                    publisher=resources.bus,
+                    request_timeout=resources.settings.request_timeout,
                 ),
                 ai_handlers.failed,
             )
@@ -128,12 +167,21 @@ async def replay_worker(name: str, resources: Resources, journal: Journal) -> Jo
 CONSUMERS: dict[str, Consumer] = {
     "system": system,
     "accounts": accounts,
+    "character": character,
+    "recycling": recycling,
+    "scan": scan,
     "storage": storage,
     "ai": ai,
 }
 
 # Schemas with SQL migrations: (schema name, package holding `schema/NNNN_*.sql`).
-MIGRATIONS: list[tuple[str, str]] = [("journal", "journal"), ("accounts", "services.accounts")]
+MIGRATIONS: list[tuple[str, str]] = [
+    ("journal", "journal"),
+    ("accounts", "services.accounts"),
+    ("character", "services.character"),
+    ("recycling", "services.recycling"),
+    ("scan", "services.scan"),
+]
 
 COMPONENTS = ("gateway", *CONSUMERS)
 
@@ -163,6 +211,7 @@ def gateway(resources: Resources) -> tuple[Starlette, Sequence[Subscription]]:
         event_log_retention=settings.event_log_retention,
         event_log_max_len=settings.event_log_max_len,
         request_timeout=settings.request_timeout,
+        max_image_bytes=settings.max_image_bytes,
     )
     return build(
         GatewayDeps(
@@ -175,6 +224,7 @@ def gateway(resources: Resources) -> tuple[Starlette, Sequence[Subscription]]:
             limits=limits,
             oauth=oauth,
             oauth_redirect_uris=settings.oauth_redirect_uris,
+            uploads=resources.objects,
             readiness={
                 "bus": resources.bus.ping,
                 "database": resources.db_ready,

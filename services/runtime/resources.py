@@ -23,9 +23,12 @@ from bus.ports import Bus
 from bus.rabbit import RabbitBus
 from contracts import Registry
 from contracts.catalog import build_registry
+from services.ai.cache import CachedProvider
+from services.ai.limiter import Limiter, LocalLimiter, RedisLimiter
 from services.ai.offline import OfflineProvider
-from services.ai.provider import VisionProvider
+from services.ai.provider import Provider
 from services.objects import LocalObjectStore, ObjectStore
+from services.objects.s3 import S3ObjectStore
 from services.runtime.embedded import embedded_postgres
 from services.runtime.settings import Settings
 
@@ -110,14 +113,56 @@ def jwt_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
-def build_objects(settings: Settings) -> ObjectStore:
-    return LocalObjectStore(Path(settings.objects_location))
+def build_objects(settings: Settings) -> LocalObjectStore | S3ObjectStore:
+    """The configured object store, not yet open (`open_resources` enters it)."""
+    location = settings.objects_location
+    match urlsplit(location).scheme:
+        case "s3":
+            return S3ObjectStore.from_url(location, endpoint_url=settings.s3_endpoint_url)
+        case _:
+            return LocalObjectStore(Path(location))
 
 
-def build_provider(settings: Settings) -> VisionProvider:
+def build_limiter(settings: Settings, redis: aioredis.Redis) -> Limiter:
+    """The model-call limits: shared through Redis, or per process on the in-process Redis."""
+    rpm, concurrency = settings.openai_requests_per_minute, settings.openai_max_concurrency
+    match urlsplit(settings.redis_url).scheme:
+        case "memory":
+            return LocalLimiter(max_requests=rpm, max_concurrency=concurrency)
+        case _:
+            # A slot's lease outlives one call with all its retries; the holder renews it.
+            return RedisLimiter(
+                redis,
+                "eco2:ai:limit:openai",
+                max_requests=rpm,
+                max_concurrency=concurrency,
+                lease=max(30.0, settings.openai_timeout),
+            )
+
+
+def build_provider(settings: Settings, redis: aioredis.Redis) -> Provider:
+    """The AI provider, behind the classification cache (unless `ECO2_AI_CACHE_TTL=0`)."""
+    provider: Provider
     match settings.ai_provider:
         case "offline":
-            return OfflineProvider()
+            provider = OfflineProvider()
+        case "openai":
+            # Imported here: the SDK takes half a second to import, which every process
+            # (and every chaos-suite restart) would pay for a provider it does not use.
+            from services.ai.openai_provider import OpenAIProvider
+
+            key = settings.openai_api_key
+            provider = OpenAIProvider(
+                base_url=settings.openai_base_url,
+                api_key=key.get_secret_value() if key is not None else None,
+                model=settings.openai_model,
+                limiter=build_limiter(settings, redis),
+                timeout=settings.openai_timeout,
+                max_retries=settings.openai_max_retries,
+            )
+    if settings.ai_cache_ttl == 0:
+        return provider
+    return CachedProvider(provider, redis, settings.ai_cache_ttl)
 
 
 @asynccontextmanager
@@ -134,7 +179,8 @@ async def database_url(settings: Settings) -> AsyncIterator[str]:
 async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     """Open every resource; the bus is built but not started (subscribe first, then start).
 
-    On exit the bus closes first (finishing in-flight work), then Redis and the database.
+    On exit the bus closes first (finishing in-flight work), then the object store, Redis
+    and the database.
     """
     async with AsyncExitStack() as stack:
         url = await stack.enter_async_context(database_url(settings))
@@ -145,7 +191,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         stack.push_async_callback(pool.close)
         redis = build_redis(settings)
         stack.push_async_callback(redis.aclose)
-        objects = build_objects(settings)
+        objects: ObjectStore = await stack.enter_async_context(build_objects(settings))
         registry = build_registry()
         bus = build_bus(settings, registry)
         stack.push_async_callback(bus.close)
@@ -160,5 +206,6 @@ def describe(resources: Resources) -> dict[str, Any]:
         "database": urlsplit(settings.database_url).scheme,
         "redis": urlsplit(settings.redis_url).scheme,
         "objects": settings.objects_location,
-        "ai": settings.ai_provider,
+        "ai": settings.ai_provider
+        + (f" {settings.openai_model}" if settings.ai_provider == "openai" else ""),
     }

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from journal.faults import Faults
+from services.objects.ports import check_key
 
 ENV_PREFIX = "ECO2_"
 
@@ -75,7 +76,10 @@ class Settings(BaseSettings):
     database_url: str = "embedded://"
     redis_url: str = "memory://"
     object_store_url: str = ""
-    ai_provider: Literal["offline"] = "offline"
+    # S3-compatible endpoint (MinIO, moto); unset, AWS_ENDPOINT_URL or AWS itself.
+    # Credentials and region come from the standard AWS_* variables.
+    s3_endpoint_url: str | None = None
+    ai_provider: Literal["offline", "openai"] = "offline"
     data_dir: Path = Path("var")
 
     http_host: str = "127.0.0.1"
@@ -97,6 +101,19 @@ class Settings(BaseSettings):
     recovery_delay: float = Field(default=30.0, ge=0)
     faults: str = ""
     max_image_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # Seconds a disposal rule stays in the Redis cache of the recycling service.
+    recycling_cache_ttl: int = Field(default=3600, ge=1)
+
+    # The AI worker. `openai` speaks to any OpenAI-compatible endpoint; the request rate and
+    # concurrency limits are shared by every AI worker replica through Redis.
+    ai_cache_ttl: int = Field(default=7 * 24 * 3600, ge=0)
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_api_key: SecretStr | None = None
+    openai_model: str = Field(default="gpt-4o-mini", min_length=1)
+    openai_timeout: float = Field(default=30.0, gt=0)
+    openai_max_retries: int = Field(default=2, ge=0, le=10)
+    openai_requests_per_minute: int = Field(default=500, ge=1)
+    openai_max_concurrency: int = Field(default=16, ge=1)
 
     # Accounts and tokens. Without a secret, `eco2 up` keeps one in ECO2_DATA_DIR/jwt-secret;
     # a process against real services refuses to start.
@@ -145,9 +162,24 @@ class Settings(BaseSettings):
     @field_validator("object_store_url")
     @classmethod
     def _objects(cls, value: str) -> str:
-        if "://" in value:
-            raise ValueError("must be a local directory (S3 support arrives with the scan API)")
+        if "://" not in value:
+            return value  # a local directory (empty: ECO2_DATA_DIR/objects)
+        parts = urlsplit(value)
+        if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError("must be a local directory or s3://bucket[/prefix]")
+        if prefix := parts.path.strip("/"):
+            check_key(prefix)
         return value
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _s3_endpoint(cls, value: str | None) -> str | None:
+        return None if value is None else _scheme(value, ("http", "https"), "the S3 endpoint")
+
+    @field_validator("openai_base_url")
+    @classmethod
+    def _openai(cls, value: str) -> str:
+        return _scheme(value, ("http", "https"), "the OpenAI-compatible base URL")
 
     @field_validator("faults")
     @classmethod

@@ -41,3 +41,22 @@ def test_bad_values_name_their_variables(monkeypatch: pytest.MonkeyPatch) -> Non
     assert "ECO2_BUS_URL: " in text
     assert "amqp://" in text
     assert "ECO2_PREFETCH" in text
+
+
+@pytest.mark.parametrize("value", ["var/objects", "/srv/objects", "s3://eco2-photos", "s3://b/p/q"])
+def test_the_object_store_is_a_directory_or_an_s3_url(value: str) -> None:
+    assert load_settings(object_store_url=value).objects_location == value
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("object_store_url", "gs://bucket"),
+        ("object_store_url", "s3:///no-bucket"),
+        ("object_store_url", "s3://bucket/../up"),
+        ("s3_endpoint_url", "minio:9000"),
+    ],
+)
+def test_bad_object_store_settings_are_named(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=f"ECO2_{variable.upper()}"):
+        load_settings(**{variable: value})
