@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from bus.ports import Message, RequestFailed, Subscription
+from bus.ports import Message, Subscription
+from bus.table import table_subscription
 from contracts import Payload
 from contracts.accounts.v1 import (
     DeleteUser,
@@ -84,13 +85,4 @@ def table(deps: Accounts) -> dict[str, AnyHandler]:
 
 
 def subscriptions(deps: Accounts) -> list[Subscription]:
-    handlers = table(deps)
-
-    async def handle(message: Message[Any]) -> Payload:
-        handler = handlers[message.envelope.type]
-        try:
-            return await handler(message)
-        except AccountError as exc:
-            raise RequestFailed(exc.code, exc.message) from None
-
-    return [Subscription(GROUP, sorted(handlers), handle)]
+    return [table_subscription(GROUP, table(deps), answers=AccountError)]

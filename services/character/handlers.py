@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from bus.ports import Message, RequestFailed, Subscription
+from bus.ports import Message, Subscription
+from bus.table import table_subscription
 from contracts import Payload
 from contracts.accounts.v1 import UserDeleted, UserRegistered
 from contracts.character.v1 import (
@@ -109,13 +110,4 @@ def table(deps: Characters) -> dict[str, AnyHandler]:
 
 
 def subscriptions(deps: Characters) -> list[Subscription]:
-    handlers = table(deps)
-
-    async def handle(message: Message[Any]) -> Payload | None:
-        handler = handlers[message.envelope.type]
-        try:
-            return await handler(message)
-        except CharacterError as exc:
-            raise RequestFailed(exc.code, exc.message) from None
-
-    return [Subscription(GROUP, sorted(handlers), handle)]
+    return [table_subscription(GROUP, table(deps), answers=CharacterError)]

@@ -11,7 +11,8 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
-from bus.ports import Message, RequestFailed, Subscription
+from bus.ports import Message, Subscription
+from bus.table import table_subscription
 from contracts import Payload
 from contracts.recycling.v1 import (
     CategoryTree,
@@ -58,13 +59,4 @@ def table(reader: Reader) -> dict[str, AnyHandler]:
 
 
 def subscriptions(reader: Reader) -> list[Subscription]:
-    handlers = table(reader)
-
-    async def handle(message: Message[Any]) -> Payload:
-        handler = handlers[message.envelope.type]
-        try:
-            return await handler(message)
-        except RecyclingError as exc:
-            raise RequestFailed(exc.code, exc.message) from None
-
-    return [Subscription(GROUP, sorted(handlers), handle)]
+    return [table_subscription(GROUP, table(reader), answers=RecyclingError)]

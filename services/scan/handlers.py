@@ -17,7 +17,8 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
-from bus.ports import Message, RequestFailed, Subscription
+from bus.ports import Message, Subscription
+from bus.table import table_subscription
 from contracts import Payload, derive_id, new_envelope
 from contracts.accounts.v1 import UserDeleted
 from contracts.scan.v1 import (
@@ -173,13 +174,4 @@ def table(store: Store) -> dict[str, AnyHandler]:
 
 
 def subscriptions(store: Store) -> list[Subscription]:
-    handlers = table(store)
-
-    async def handle(message: Message[Any]) -> Payload | None:
-        handler = handlers[message.envelope.type]
-        try:
-            return await handler(message)
-        except ScanRequestError as exc:
-            raise RequestFailed(exc.code, exc.message) from None
-
-    return [Subscription(GROUP, sorted(handlers), handle)]
+    return [table_subscription(GROUP, table(store), answers=ScanRequestError)]
