@@ -12,37 +12,25 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-
-import asyncpg
 
 from services.runtime import components
-from services.runtime.migrate import migrate, package_migrations
 from services.runtime.resources import open_resources
 from services.runtime.settings import Settings, load_settings
-from tests.e2e.gateway_system import SECRET, serve
+from tests.databases import fresh_database
+from tests.e2e.gateway_system import SECRET
+from tests.servers import serve
 
 
 @asynccontextmanager
 async def accounts_database(postgres_url: str) -> AsyncIterator[str]:
     """A new database with the `accounts` schema migrated; dropped on exit."""
-    name = f"eco2_e2e_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(postgres_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        url = urlsplit(postgres_url)._replace(path=f"/{name}").geturl()
-        try:
-            await migrate(url, package_migrations([("accounts", "services.accounts")]))
-            yield url
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    domains = [("accounts", "services.accounts")]
+    async with fresh_database(postgres_url, "eco2_e2e", domains) as url:
+        yield url
 
 
 def system_settings(

@@ -9,10 +9,9 @@ subscriptions once it exists). Tests publish events through `system.bus`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
+import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, cast
@@ -20,8 +19,6 @@ from typing import Any, cast
 import fakeredis
 import httpx
 import redis.asyncio as aioredis
-import uvicorn
-from starlette.applications import Starlette
 
 from bus.memory import MemoryBroker, MemoryBus
 from bus.ports import Bus
@@ -32,6 +29,7 @@ from services.runtime import components
 from services.runtime.resources import Resources, jwt_secret
 from services.runtime.settings import Settings
 from tests.e2e.fake_accounts import FakeAccounts
+from tests.servers import serve
 
 BusFactory = Callable[[Registry], Bus]
 SECRET = "test-secret-" + "x" * 40
@@ -93,40 +91,6 @@ class GatewaySystem:
         return str(envelope.message_id)
 
 
-class _Server(uvicorn.Server):
-    """uvicorn without its signal handlers: the test runner owns the process."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
-
-@asynccontextmanager
-async def serve(app: Starlette, send_buffer: int | None = None) -> AsyncIterator[str]:
-    """Serve `app` on a free port; `send_buffer` caps the accepted sockets' kernel buffer."""
-    sock = socket.socket()
-    if send_buffer is not None:  # inherited by accepted sockets (Linux), no autotuning
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1, ws_max_size=1 << 20
-    )
-    server = _Server(config)
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            if serving.done():
-                await serving
-                raise RuntimeError("uvicorn did not start")
-            await asyncio.sleep(0.01)
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await serving
-        sock.close()
-
-
 @asynccontextmanager
 async def gateway_system(
     settings: Settings,
@@ -185,3 +149,39 @@ async def register(client: httpx.AsyncClient, email: str | None = None) -> dict[
 
 def bearer(session: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {session['access_token']}"}
+
+
+async def refused_within(
+    client: httpx.AsyncClient, session: dict[str, Any], seconds: float = 1.0
+) -> None:
+    """Poll `GET /users/me` with `session` until it is refused; it must be within `seconds`."""
+    started = time.monotonic()
+    while (await client.get("/api/v1/users/me", headers=bearer(session))).status_code != 401:
+        assert time.monotonic() - started < seconds, "still accepted on the other instance"
+        await asyncio.sleep(0.02)
+
+
+async def sse_events(response: httpx.Response) -> AsyncGenerator[dict[str, str], None]:
+    """The events (`id`, `event`, `data`) of a `text/event-stream` response, as they come."""
+    assert response.headers["content-type"].startswith("text/event-stream")
+    current: dict[str, str] = {}
+    async for line in response.aiter_lines():
+        if not line:
+            if "data" in current:
+                yield current
+            current = {}
+        elif not line.startswith(":"):
+            name, _, value = line.partition(":")
+            current[name] = value.removeprefix(" ")
+
+
+async def sse(
+    client: httpx.AsyncClient, scan_id: str, session: dict[str, Any], last: str | None = None
+) -> tuple[int, list[dict[str, str]]]:
+    """Read a scan's whole event stream (it ends after the terminal event): status, events."""
+    headers = bearer(session) | ({"Last-Event-ID": last} if last is not None else {})
+    async with client.stream("GET", f"/api/v1/scans/{scan_id}/events", headers=headers) as response:
+        if response.status_code != 200:
+            await response.aread()
+            return response.status_code, []
+        return 200, [event async for event in sse_events(response)]

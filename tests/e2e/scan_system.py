@@ -10,13 +10,11 @@ never answers an older state than an event a client has already received.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -25,17 +23,17 @@ from contracts import Payload
 from contracts.catalog import build_registry
 from services.objects import LocalObjectStore
 from services.runtime import components
-from services.runtime.migrate import migrate, package_migrations
 from services.runtime.resources import Resources
 from services.runtime.settings import Settings
+from tests.databases import fresh_database
 from tests.e2e.fake_accounts import FakeAccounts
 from tests.e2e.gateway_system import (
     GatewaySystem,
     Instance,
     fake_redis,
     memory_buses,
-    serve,
 )
+from tests.servers import serve
 
 DOMAINS = [
     ("scan", "services.scan"),
@@ -81,21 +79,6 @@ class ScanSystem:
             self.gate.open.set()
 
 
-async def _database(postgres_url: str, stack: AsyncExitStack) -> str:
-    name = f"eco2_scan_e2e_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(postgres_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-
-    async def drop() -> None:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-    stack.push_async_callback(drop)
-    url = urlsplit(postgres_url)._replace(path=f"/{name}").geturl()
-    await migrate(url, package_migrations(DOMAINS))
-    return url
-
-
 @asynccontextmanager
 async def scan_system(
     settings: Settings, postgres_url: str, tmp_path: Path
@@ -104,7 +87,9 @@ async def scan_system(
     buses = memory_buses()
     redis = fake_redis()
     async with AsyncExitStack() as stack:
-        url = await _database(postgres_url, stack)
+        url = await stack.enter_async_context(
+            fresh_database(postgres_url, "eco2_scan_e2e", DOMAINS)
+        )
         db = await asyncpg.create_pool(url, min_size=1, max_size=8)
         stack.push_async_callback(db.close)
         stack.push_async_callback(redis.aclose)

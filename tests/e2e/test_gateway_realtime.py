@@ -12,7 +12,6 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -27,6 +26,7 @@ from tests.e2e.gateway_system import (
     gateway_system,
     memory_buses,
     register,
+    sse,
 )
 
 
@@ -169,31 +169,6 @@ async def test_a_slow_websocket_client_is_closed_while_a_fast_one_keeps_receivin
         writer.close()
         with contextlib.suppress(OSError):
             await writer.wait_closed()
-
-
-async def sse(
-    client: httpx.AsyncClient, scan_id: str, session: dict[str, Any], last: str | None = None
-) -> tuple[int, list[dict[str, str]]]:
-    """Read a whole event stream: its status and its events (id, event, data)."""
-    headers = bearer(session)
-    if last is not None:
-        headers["Last-Event-ID"] = last
-    events: list[dict[str, str]] = []
-    async with client.stream("GET", f"/api/v1/scans/{scan_id}/events", headers=headers) as response:
-        if response.status_code != 200:
-            await response.aread()
-            return response.status_code, events
-        assert response.headers["content-type"].startswith("text/event-stream")
-        current: dict[str, str] = {}
-        async for line in response.aiter_lines():
-            if not line:
-                if "data" in current:
-                    events.append(current)
-                current = {}
-            elif not line.startswith(":"):
-                name, _, value = line.partition(": ")
-                current[name] = value
-    return 200, events
 
 
 async def test_sse_streams_a_scan_in_order_and_resumes_exactly(system: GatewaySystem) -> None:

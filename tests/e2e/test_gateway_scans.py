@@ -27,7 +27,7 @@ from contracts.scan.v1 import (
     ScanProgress,
     ScanResult,
 )
-from tests.e2e.gateway_system import bearer, gateway_settings, register
+from tests.e2e.gateway_system import bearer, gateway_settings, register, sse
 from tests.e2e.scan_system import ScanSystem, scan_system
 from tests.images import jpeg
 
@@ -63,27 +63,6 @@ async def scan_of(client: httpx.AsyncClient, session: dict[str, Any], scan_id: s
     response = await client.get(f"/api/v1/scans/{scan_id}", headers=bearer(session))
     assert response.status_code == 200, response.text
     return response.json()
-
-
-async def sse(
-    client: httpx.AsyncClient, scan_id: str, session: dict[str, Any]
-) -> tuple[int, list[dict[str, str]]]:
-    """Read a scan's whole event stream (it ends after the terminal event)."""
-    events: list[dict[str, str]] = []
-    url = f"/api/v1/scans/{scan_id}/events"
-    async with client.stream("GET", url, headers=bearer(session)) as response:
-        if response.status_code != 200:
-            return response.status_code, events
-        current: dict[str, str] = {}
-        async for line in response.aiter_lines():
-            if not line:
-                if "data" in current:
-                    events.append(current)
-                current = {}
-            elif not line.startswith(":"):
-                name, _, value = line.partition(": ")
-                current[name] = value
-    return 200, events
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> None:

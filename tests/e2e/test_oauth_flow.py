@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from tests.e2e.accounts_system import accounts_database, running_system, system_settings
-from tests.e2e.gateway_system import serve
+from tests.servers import serve_fake
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -170,9 +170,7 @@ class System:
 
 @pytest.fixture
 async def provider() -> AsyncIterator[FakeProvider]:
-    fake = FakeProvider()
-    async with serve(fake.app()) as host:
-        fake.base = f"http://{host}"
+    async with serve_fake(FakeProvider()) as fake:
         yield fake
 
 

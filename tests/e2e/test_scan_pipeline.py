@@ -26,26 +26,26 @@ import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, aclosing, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
 from websockets.asyncio.client import ClientConnection, connect
 
 from services.runtime import components
-from services.runtime.migrate import migrate, package_migrations
 from services.runtime.resources import open_resources
 from services.runtime.settings import load_settings
 from tests.conftest import REQUIRE_SERVICES
-from tests.e2e.gateway_system import SECRET, serve
+from tests.databases import fresh_database
+from tests.e2e.gateway_system import SECRET, sse_events
 from tests.images import jpeg
 from tests.integration.processes import ECO2, Eco2Process, spawn, wait_for_line
+from tests.servers import serve
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 
@@ -74,23 +74,6 @@ class System:
     def ws(self, session: dict[str, Any]) -> connect:
         headers = {"Authorization": f"Bearer {session['access_token']}"}
         return connect(f"ws://{self.host}/api/v1/ws", additional_headers=headers)
-
-
-@asynccontextmanager
-async def fresh_database(postgres_url: str) -> AsyncIterator[str]:
-    """A new database with every domain's schema migrated; dropped on exit."""
-    name = f"eco2_pipeline_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(postgres_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        url = urlsplit(postgres_url)._replace(path=f"/{name}").geturl()
-        try:
-            await migrate(url, package_migrations(components.MIGRATIONS))
-            yield url
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 @asynccontextmanager
@@ -204,7 +187,8 @@ async def system(
     variant: str = request.param
     root = tmp_path_factory.mktemp(f"pipeline-{variant}")
     async with AsyncExitStack() as stack:
-        database_url = await stack.enter_async_context(fresh_database(postgres_url))
+        database = fresh_database(postgres_url, "eco2_pipeline", components.MIGRATIONS)
+        database_url = await stack.enter_async_context(database)
         if variant == "memory":
             host = await stack.enter_async_context(in_one_process(database_url, root))
         else:
@@ -357,19 +341,11 @@ async def sse(
         client.stream("GET", url, headers=headers) as response,
     ):
         assert response.status_code == 200, (await response.aread()).decode()
-        assert response.headers["content-type"].startswith("text/event-stream")
-        current: dict[str, str] = {}
-        async for line in response.aiter_lines():
-            if line:
-                if not line.startswith(":"):
-                    name, _, value = line.partition(":")
-                    current[name] = value.removeprefix(" ")
-                continue
-            if "data" in current:
-                events.append(current)
+        async with aclosing(sse_events(response)) as stream:
+            async for event in stream:
+                events.append(event)
                 if len(events) == stop_after:
                     break  # leaving the block drops the connection mid-stream
-            current = {}
     return events
 
 

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import asyncpg
 import jwt
@@ -24,7 +22,7 @@ import redis.asyncio as aioredis
 
 from bus.memory import MemoryBus
 from bus.ports import Message, RemoteError, Subscription
-from contracts import Envelope, Payload, new_envelope
+from contracts import Envelope, new_envelope
 from contracts.accounts.tokens import ALGORITHM, AUDIENCE, AccessClaims, revocation_key
 from contracts.accounts.v1 import (
     DeleteUser,
@@ -41,9 +39,10 @@ from contracts.catalog import build_registry
 from services.accounts.passwords import Passwords
 from services.objects import LocalObjectStore
 from services.runtime import components
-from services.runtime.migrate import migrate, package_migrations
 from services.runtime.resources import Resources
 from services.runtime.settings import load_settings
+from tests.bus_helpers import BusHarness
+from tests.databases import fresh_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -52,20 +51,10 @@ EVENT_TYPES = ["user.registered", "user.deleted", "token.revoked"]
 
 
 @dataclass
-class Harness:
-    bus: MemoryBus
+class Harness(BusHarness):
     db: asyncpg.Pool
     redis: aioredis.Redis
     events: list[Envelope] = field(default_factory=list)
-
-    async def ask(self, payload: Payload, envelope: Envelope | None = None) -> Any:
-        reply = await self.bus.request(envelope or new_envelope(payload), timeout=10)
-        return reply.payload
-
-    async def fails(self, payload: Payload) -> str:
-        with pytest.raises(RemoteError) as info:
-            await self.ask(payload)
-        return info.value.code
 
     async def event(self, match: Callable[[Envelope], bool], timeout: float = 1.0) -> Envelope:
         """The first published event that `match`es; revocations must arrive within 1 s."""
@@ -83,12 +72,8 @@ async def harness(
     postgres_url: str, redis_url: str, tmp_path: Path, **settings: Any
 ) -> AsyncIterator[Harness]:
     """A fresh database with the accounts schema and the service running on a MemoryBus."""
-    name = f"eco2_accounts_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(postgres_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = urlsplit(postgres_url)._replace(path=f"/{name}").geturl()
-    try:
-        await migrate(url, package_migrations([("accounts", "services.accounts")]))
+    domains = [("accounts", "services.accounts")]
+    async with fresh_database(postgres_url, "eco2_accounts", domains) as url:
         config = load_settings(
             database_url=url,
             redis_url=redis_url,
@@ -118,9 +103,6 @@ async def harness(
             stack.push_async_callback(bus.close)
             await bus.start()
             yield running
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -21,6 +19,7 @@ from contracts.accounts.v1 import OAuthLogin, OAuthProvider, Register, Session
 from services.accounts.errors import AccountError
 from services.accounts.oauth import OAuthClient, OAuthProviders
 from tests.integration.test_accounts import PASSWORD, Harness, harness
+from tests.servers import serve_fake
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -75,19 +74,8 @@ class FakeProvider:
 
 @pytest.fixture
 async def provider() -> AsyncIterator[FakeProvider]:
-    fake = FakeProvider()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    fake.base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = uvicorn.Config(fake.app(), lifespan="off", log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.01)
-    yield fake
-    server.should_exit = True
-    await task
-    sock.close()
+    async with serve_fake(FakeProvider()) as fake:
+        yield fake
 
 
 @pytest.fixture

@@ -12,26 +12,24 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
 from bus.memory import MemoryBus
-from bus.ports import Handler, Message, RemoteError
-from contracts import Envelope, Payload, new_envelope
+from contracts import Envelope, new_envelope
 from contracts.accounts.v1 import Register, UserDeleted, UserRegistered
 from contracts.catalog import build_registry
 from contracts.character.v1 import Catalog, GetCatalog, GetOwned, Grant, Granted, Owned
 from services.objects import LocalObjectStore
 from services.runtime import components
-from services.runtime.migrate import migrate, package_migrations
 from services.runtime.resources import Resources
 from services.runtime.settings import load_settings
+from tests.bus_helpers import CountingHarness
+from tests.databases import fresh_database
 
 pytestmark = pytest.mark.postgres
 
@@ -39,19 +37,8 @@ SECRET = "test-secret-" + "x" * 40
 
 
 @dataclass
-class Harness:
-    bus: MemoryBus
+class Harness(CountingHarness):
     db: asyncpg.Pool
-    handled: Counter[uuid.UUID] = field(default_factory=Counter)
-
-    async def ask(self, payload: Payload) -> Any:
-        reply = await self.bus.request(new_envelope(payload), timeout=10)
-        return reply.payload
-
-    async def fails(self, payload: Payload) -> str:
-        with pytest.raises(RemoteError) as info:
-            await self.ask(payload)
-        return info.value.code
 
     async def owned(self, user_id: str) -> list[tuple[str, str]]:
         owned: Owned = await self.ask(GetOwned(user_id=user_id))
@@ -61,38 +48,14 @@ class Harness:
         granted: Granted = await self.ask(Grant(user_id=user_id, scan_id=scan_id, middle=middle))
         return granted
 
-    async def deliver(self, envelope: Envelope, times: int = 1) -> None:
-        """Publish `envelope` `times` times at once; return when each copy was handled."""
-        before = self.handled[envelope.message_id]
-        await asyncio.gather(*(self.bus.publish(envelope) for _ in range(times)))
-        deadline = time.monotonic() + 5
-        while self.handled[envelope.message_id] < before + times:
-            assert time.monotonic() < deadline, f"{envelope.type} was not handled in time"
-            await asyncio.sleep(0.01)
-
-
-def counting(handler: Handler, handled: Counter[uuid.UUID]) -> Handler:
-    async def handle(message: Message[Any]) -> Payload | None:
-        try:
-            return await handler(message)
-        finally:
-            handled[message.envelope.message_id] += 1
-
-    return handle
-
 
 @asynccontextmanager
 async def harness(
     postgres_url: str, tmp_path: Path, *, redis_url: str | None = None
 ) -> AsyncIterator[Harness]:
     """A fresh database with the character service; with `redis_url`, accounts too."""
-    name = f"eco2_character_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(postgres_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = urlsplit(postgres_url)._replace(path=f"/{name}").geturl()
     domains = [("accounts", "services.accounts"), ("character", "services.character")]
-    try:
-        await migrate(url, package_migrations(domains))
+    async with fresh_database(postgres_url, "eco2_character", domains) as url:
         config = load_settings(
             database_url=url,
             redis_url=redis_url or "memory://",
@@ -114,13 +77,10 @@ async def harness(
             running = Harness(bus, db)
             for component in ("character", "accounts") if redis_url else ("character",):
                 for sub in await components.CONSUMERS[component](resources, stack):
-                    bus.subscribe(replace(sub, handler=counting(sub.handler, running.handled)))
+                    running.subscribe(sub)
             stack.push_async_callback(bus.close)
             await bus.start()
             yield running
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @pytest.fixture

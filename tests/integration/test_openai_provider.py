@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -15,7 +14,6 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,6 +24,7 @@ from services.ai.limiter import Limiter, LocalLimiter, RedisLimiter
 from services.ai.openai_provider import OpenAIProvider
 from services.ai.provider import BadModelOutput, Photo, ProviderError
 from tests import images
+from tests.servers import serve_fake
 
 GOOD = {"major": "재활용폐기물", "middle": "무색페트병", "minor": "생수병", "situation_tags": []}
 
@@ -88,19 +87,8 @@ class FakeOpenAI:
 
 @pytest.fixture
 async def server() -> AsyncIterator[FakeOpenAI]:
-    fake = FakeOpenAI()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    fake.base = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
-    config = uvicorn.Config(fake.app(), lifespan="off", log_level="warning")
-    uv = uvicorn.Server(config)
-    task = asyncio.create_task(uv.serve(sockets=[sock]))
-    while not uv.started:
-        await asyncio.sleep(0.01)
-    yield fake
-    uv.should_exit = True
-    await task
-    sock.close()
+    async with serve_fake(FakeOpenAI(), "/v1") as fake:
+        yield fake
 
 
 def provider(server: FakeOpenAI, limiter: Limiter | None = None, **options: Any) -> OpenAIProvider:

@@ -8,7 +8,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -18,6 +17,7 @@ from contracts import Envelope, new_envelope
 from journal.inbox import INBOX_DDL, claim
 from journal.outbox import OUTBOX_DDL, OutboxRelay, enqueue
 from tests.contract.messages import Note
+from tests.databases import fresh_database
 
 pytestmark = pytest.mark.postgres
 
@@ -26,11 +26,7 @@ SCHEMA = "relay_test"
 
 @pytest.fixture
 async def pool(postgres_url: str) -> AsyncIterator[asyncpg.Pool]:
-    name = f"eco2_outbox_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(postgres_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = urlsplit(postgres_url)._replace(path=f"/{name}").geturl()
-    try:
+    async with fresh_database(postgres_url, "eco2_outbox") as url:
         setup = await asyncpg.connect(url)
         await setup.execute(f"CREATE SCHEMA {SCHEMA}; SET search_path TO {SCHEMA};")
         await setup.execute(OUTBOX_DDL + INBOX_DDL)
@@ -38,9 +34,6 @@ async def pool(postgres_url: str) -> AsyncIterator[asyncpg.Pool]:
         created = await asyncpg.create_pool(url, min_size=1, max_size=6)
         yield created
         await created.close()
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 class Recorder:

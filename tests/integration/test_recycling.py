@@ -8,21 +8,17 @@ harness wraps the reader's PostgreSQL source to count how often queries reach it
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
 from bus.memory import MemoryBus
-from bus.ports import RemoteError
-from contracts import Payload, new_envelope
+from contracts import new_envelope
 from contracts.catalog import build_registry
 from contracts.recycling.v1 import (
     CategoryTree,
@@ -40,9 +36,10 @@ from services.recycling.cache import INDEX_KEY, PREFIX, rules_key
 from services.recycling.content import load_catalog
 from services.recycling.queries import Source
 from services.runtime import components
-from services.runtime.migrate import migrate, package_migrations
 from services.runtime.resources import Resources
 from services.runtime.settings import load_settings
+from tests.bus_helpers import BusHarness
+from tests.databases import fresh_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -66,34 +63,20 @@ class Counting:
 
 
 @dataclass
-class Harness:
-    bus: MemoryBus
+class Harness(BusHarness):
     resources: Resources
     postgres: Counting
-
-    async def ask(self, payload: Payload) -> Any:
-        reply = await self.bus.request(new_envelope(payload), timeout=10)
-        return reply.payload
 
     async def rules(self, major: str, middle: str | None = None) -> DisposalRules:
         found: RulesFound = await self.ask(GetRules(major=major, middle=middle))
         return found.rules
 
-    async def fails(self, payload: Payload) -> RemoteError:
-        with pytest.raises(RemoteError) as info:
-            await self.ask(payload)
-        return info.value
-
 
 @asynccontextmanager
 async def harness(postgres_url: str, redis_url: str, tmp_path: Path) -> AsyncIterator[Harness]:
     """A fresh database with schema `recycling`, seeded and served on a MemoryBus."""
-    name = f"eco2_recycling_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(postgres_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = urlsplit(postgres_url)._replace(path=f"/{name}").geturl()
-    try:
-        await migrate(url, package_migrations([("recycling", "services.recycling")]))
+    domains = [("recycling", "services.recycling")]
+    async with fresh_database(postgres_url, "eco2_recycling", domains) as url:
         config = load_settings(database_url=url, redis_url=redis_url, data_dir=tmp_path)
         registry = build_registry()
         bus = MemoryBus(registry, request_timeout=10)
@@ -115,9 +98,6 @@ async def harness(postgres_url: str, redis_url: str, tmp_path: Path) -> AsyncIte
             stack.push_async_callback(bus.close)
             await bus.start()
             yield Harness(bus, resources, postgres)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def _forget_cache(redis: aioredis.Redis) -> None:
@@ -164,7 +144,7 @@ async def test_every_category_has_its_packaged_rules(service: Harness) -> None:
 async def test_an_unknown_category_is_not_found(
     service: Harness, major: str, middle: str | None, named: str
 ) -> None:
-    error = await service.fails(GetRules(major=major, middle=middle))
+    error = await service.error(GetRules(major=major, middle=middle))
     assert error.code == "not_found"
     assert named in error.message
 
@@ -268,16 +248,11 @@ async def test_the_seed_asks_for_migrations_on_a_bare_database(postgres_url: str
     from services.recycling.queries import seed
     from services.recycling.store import Store
 
-    name = f"eco2_recycling_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(postgres_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = urlsplit(postgres_url)._replace(path=f"/{name}").geturl()
-        async with asyncpg.create_pool(url, min_size=1, max_size=1) as db:
-            redis = aioredis.from_url(CLOSED_REDIS)
-            with pytest.raises(SchemaMissing, match="eco2 migrate"):
-                await seed(Store(db), Cache(redis, 60), load_catalog())
-            await redis.aclose()
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with (
+        fresh_database(postgres_url, "eco2_recycling") as url,
+        asyncpg.create_pool(url, min_size=1, max_size=1) as db,
+    ):
+        redis = aioredis.from_url(CLOSED_REDIS)
+        with pytest.raises(SchemaMissing, match="eco2 migrate"):
+            await seed(Store(db), Cache(redis, 60), load_catalog())
+        await redis.aclose()

@@ -9,20 +9,18 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
 
 from bus.memory import MemoryBus
-from bus.ports import Handler, Message, RemoteError, Subscription
-from contracts import Envelope, Payload, new_envelope
+from bus.ports import Message, Subscription
+from contracts import Envelope, new_envelope
 from contracts.accounts.v1 import UserDeleted
 from contracts.catalog import build_registry
 from contracts.scan.v1 import (
@@ -43,28 +41,18 @@ from contracts.scan.v1 import (
 )
 from services.objects import LocalObjectStore
 from services.runtime import components
-from services.runtime.migrate import migrate, package_migrations
 from services.runtime.resources import Resources
 from services.runtime.settings import load_settings
+from tests.bus_helpers import CountingHarness
+from tests.databases import fresh_database
 
 pytestmark = pytest.mark.postgres
 
 
 @dataclass
-class Harness:
-    bus: MemoryBus
+class Harness(CountingHarness):
     db: asyncpg.Pool
-    handled: Counter[uuid.UUID] = field(default_factory=Counter)
     requested: list[Envelope] = field(default_factory=list)
-
-    async def ask(self, payload: Payload, envelope: Envelope | None = None) -> Any:
-        reply = await self.bus.request(envelope or new_envelope(payload), timeout=10)
-        return reply.payload
-
-    async def fails(self, payload: Payload) -> str:
-        with pytest.raises(RemoteError) as info:
-            await self.ask(payload)
-        return info.value.code
 
     async def create(self, user: str, key: str | None = None) -> ScanRecord:
         query = CreateScan(user_id=user, image_key=f"uploads/{user}/a.jpg", idempotency_key=key)
@@ -74,15 +62,6 @@ class Harness:
     async def get(self, user: str, scan_id: str) -> ScanView:
         record: ScanRecord = await self.ask(GetScan(user_id=user, scan_id=scan_id))
         return record.scan
-
-    async def deliver(self, envelope: Envelope, times: int = 1) -> None:
-        """Publish `envelope` `times` times at once; return when each copy was handled."""
-        before = self.handled[envelope.message_id]
-        await asyncio.gather(*(self.bus.publish(envelope) for _ in range(times)))
-        deadline = time.monotonic() + 5
-        while self.handled[envelope.message_id] < before + times:
-            assert time.monotonic() < deadline, f"{envelope.type} was not handled in time"
-            await asyncio.sleep(0.01)
 
     async def requests_for(self, scan_id: str, count: int = 1) -> list[Envelope]:
         """The `scan.requested` events relayed for `scan_id`, once `count` arrived."""
@@ -94,24 +73,9 @@ class Harness:
             await asyncio.sleep(0.02)
 
 
-def counting(handler: Handler, handled: Counter[uuid.UUID]) -> Handler:
-    async def handle(message: Message[Any]) -> Payload | None:
-        try:
-            return await handler(message)
-        finally:
-            handled[message.envelope.message_id] += 1
-
-    return handle
-
-
 @pytest.fixture
 async def service(postgres_url: str, tmp_path: Path) -> AsyncIterator[Harness]:
-    name = f"eco2_scan_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(postgres_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = urlsplit(postgres_url)._replace(path=f"/{name}").geturl()
-    try:
-        await migrate(url, package_migrations([("scan", "services.scan")]))
+    async with fresh_database(postgres_url, "eco2_scan", [("scan", "services.scan")]) as url:
         config = load_settings(database_url=url, data_dir=tmp_path)
         registry = build_registry()
         bus = MemoryBus(registry, request_timeout=10)
@@ -127,13 +91,10 @@ async def service(postgres_url: str, tmp_path: Path) -> AsyncIterator[Harness]:
 
             bus.subscribe(Subscription("test.requested", ["scan.requested"], capture))
             for sub in await components.CONSUMERS["scan"](resources, stack):
-                bus.subscribe(replace(sub, handler=counting(sub.handler, running.handled)))
+                running.subscribe(sub)
             stack.push_async_callback(bus.close)
             await bus.start()
             yield running
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 def new_user() -> str:

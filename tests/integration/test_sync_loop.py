@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,25 +13,17 @@ import pytest
 from contracts import new_envelope
 from journal.store import Journal
 from journal.sync import BACKLOG, PostgresTarget, SyncLoop
-from services.runtime.migrate import migrate, package_migrations
 from tests.chaos.proxy import Proxy
 from tests.contract.messages import Note
+from tests.databases import fresh_database
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
 async def database(postgres_url: str) -> AsyncIterator[str]:
-    name = f"eco2_sync_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(postgres_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = urlsplit(postgres_url)._replace(path=f"/{name}").geturl()
-    try:
-        await migrate(url, package_migrations([("journal", "journal")]))
+    async with fresh_database(postgres_url, "eco2_sync", [("journal", "journal")]) as url:
         yield url
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def _finish(journal: Journal, count: int) -> list[str]:
