@@ -45,11 +45,16 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": REF.format(model=model.__name__)}
 
 
+def _path_schema(choices: tuple[str, ...] | None) -> dict[str, Any]:
+    return {"type": "string", "enum": list(choices)} if choices else {"type": "string"}
+
+
 def _operation(op: Operation, path: str) -> dict[str, Any]:
     name = re.sub(r"[^a-zA-Z0-9]+", "_", f"{op.method.lower()}{path}").strip("_")
     out: dict[str, Any] = {"operationId": name, "summary": op.summary, "tags": [op.tag]}
+    choices = dict(op.path_choices)
     params = [
-        {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": p, "in": "path", "required": True, "schema": _path_schema(choices.get(p))}
         for p in PATH_PARAM.findall(op.path)
     ]
     params += [

@@ -43,6 +43,8 @@ class Operation:
     params: tuple[Param, ...] = ()
     websocket: bool = False
     documented: bool = True
+    # Path parameters that take one of a few values: name -> the values, for the document.
+    path_choices: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def to_routes(operations: Sequence[Operation]) -> list[BaseRoute]:

@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 
 from contracts.accounts.v1 import OAuthLogin, Session
 from gateway.context import Gateway
+from gateway.deps import OAuthClient
 from gateway.errors import ApiError
 from gateway.models import TokensOut
 from gateway.routes.auth import tokens
@@ -45,17 +46,18 @@ def operations(gw: Gateway) -> list[Operation]:
     redis = gw.deps.redis
     ttl = gw.deps.limits.oauth_state_ttl
 
-    def provider_of(request: Request) -> str:
+    def enabled(request: Request) -> tuple[str, OAuthClient]:
+        """The provider named in the path, if it exists and has a client id (else 404)."""
         name = str(request.path_params["provider"])
         if name not in PROVIDERS:
             raise ApiError(404, "not_found", f"no OAuth provider called {name!r}")
-        return name
-
-    async def authorize(request: Request) -> Response:
-        name = provider_of(request)
         client = gw.deps.oauth.get(name)
         if client is None or not client.client_id:
             raise ApiError(404, "oauth_disabled", f"sign-in with {name} is not enabled")
+        return name, client
+
+    async def authorize(request: Request) -> Response:
+        name, client = enabled(request)
         redirect_uri = _query(request, "redirect_uri")
         if redirect_uri not in gw.deps.oauth_redirect_uris:
             raise ApiError(422, "invalid_field", "redirect_uri: is not an allowed redirect URI")
@@ -76,7 +78,7 @@ def operations(gw: Gateway) -> list[Operation]:
         return RedirectResponse(f"{client.authorize_url}{separator}{urlencode(params)}", 302)
 
     async def callback(request: Request) -> Response:
-        name = provider_of(request)
+        name, _ = enabled(request)
         refused = request.query_params.get("error")
         if refused:
             raise ApiError(400, "oauth_failed", f"{name} refused the sign-in: {refused[:200]}")
@@ -107,6 +109,7 @@ def operations(gw: Gateway) -> list[Operation]:
             media="",
             errors=(404, 422),
             params=(redirect,),
+            path_choices=(("provider", PROVIDERS),),
         ),
         Operation(
             "GET",
@@ -117,5 +120,6 @@ def operations(gw: Gateway) -> list[Operation]:
             response=TokensOut,
             errors=(400, 404, 422, 503),
             params=(Param("code"), Param("state"), Param("error")),
+            path_choices=(("provider", PROVIDERS),),
         ),
     ]

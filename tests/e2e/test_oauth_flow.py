@@ -396,6 +396,11 @@ async def test_a_provider_without_a_client_id_is_disabled(
             )
             assert disabled.status_code == 404, disabled.text
             assert error_of(disabled)["code"] == "oauth_disabled"
+            callback = await gateway.get(
+                "/api/v1/auth/oauth/naver/callback", params={"code": "c", "state": "s"}
+            )
+            assert callback.status_code == 404, callback.text
+            assert error_of(callback)["code"] == "oauth_disabled"
             enabled = await gateway.get(
                 "/api/v1/auth/oauth/kakao/authorize", params={"redirect_uri": REDIRECT}
             )

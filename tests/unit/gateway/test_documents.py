@@ -43,6 +43,9 @@ def test_openapi_documents_every_route_with_its_models() -> None:
     assert "422" in register["responses"]
     schemas = document["components"]["schemas"]
     assert {"RegisterBody", "TokensOut", "ProfileOut", "ErrorOut"} <= set(schemas)
+    authorize = document["paths"]["/api/v1/auth/oauth/{provider}/authorize"]["get"]
+    provider = next(p for p in authorize["parameters"] if p["name"] == "provider")
+    assert provider["schema"] == {"type": "string", "enum": ["google", "kakao", "naver"]}
     assert document["paths"]["/api/v1/users/me"]["get"]["security"] == [{"bearer": []}]
     assert {s.group for s in subscriptions} == {"gateway.test", "gateway.events"}
 
