@@ -24,6 +24,14 @@ class Fake(Protocol):
 F = TypeVar("F", bound=Fake)
 
 
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now (for a server the test starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 class _Server(uvicorn.Server):
     """uvicorn without its signal handlers: the test runner owns the process."""
 

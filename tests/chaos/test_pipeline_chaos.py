@@ -12,15 +12,13 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import shutil
-import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import aio_pika
 import asyncpg
@@ -36,8 +34,9 @@ from tests import images
 from tests.chaos.fleet import Fleet, Slot
 from tests.chaos.proxy import Proxy
 from tests.chaos.responders import Responders
-from tests.conftest import REQUIRE_SERVICES
+from tests.databases import fresh_database
 from tests.integration.processes import ECO2
+from tests.integration.rabbit import temporary_vhost
 
 pytestmark = [pytest.mark.rabbit, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -52,32 +51,16 @@ POISON_SHARE = 0.02
 class Env:
     rabbit_url: str  # direct, for the test's own publisher and checker
     database_url: str
-    vhost: str
     root: Path
-
-
-def _rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
 
 
 @pytest.fixture
 async def env(rabbit_url: str, postgres_url: str, tmp_path: Path) -> AsyncIterator[Env]:
-    """A RabbitMQ vhost and a PostgreSQL database of its own, migrated, dropped afterwards."""
-    if shutil.which("rabbitmqctl") is None:
-        message = "the chaos suite creates a RabbitMQ vhost with rabbitmqctl"
-        if REQUIRE_SERVICES:
-            pytest.fail(message)
-        pytest.skip(message)
-    tag = uuid.uuid4().hex[:8]
-    vhost, database = f"eco2-chaos-{tag}", f"eco2_chaos_{tag}"
-    await asyncio.to_thread(_rabbitmqctl, "add_vhost", vhost)
-    await asyncio.to_thread(_rabbitmqctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-    admin = await asyncpg.connect(postgres_url)
-    await admin.execute(f'CREATE DATABASE "{database}"')
-    base = urlsplit(postgres_url)
-    database_url = base._replace(path=f"/{database}").geturl()
-    broker = urlsplit(rabbit_url)
-    try:
+    """A RabbitMQ vhost and a PostgreSQL database of its own, migrated by `eco2 migrate`."""
+    async with (
+        temporary_vhost(rabbit_url, "eco2-chaos") as broker_url,
+        fresh_database(postgres_url, "eco2_chaos") as database_url,
+    ):
         migrate = await asyncio.create_subprocess_exec(
             ECO2,
             "migrate",
@@ -91,16 +74,7 @@ async def env(rabbit_url: str, postgres_url: str, tmp_path: Path) -> AsyncIterat
         )
         output, _ = await migrate.communicate()
         assert migrate.returncode == 0, output.decode()
-        yield Env(
-            broker._replace(path=f"/{quote(vhost, safe='')}").geturl(),
-            database_url,
-            vhost,
-            tmp_path,
-        )
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await admin.close()
-        await asyncio.to_thread(_rabbitmqctl, "delete_vhost", vhost)
+        yield Env(broker_url, database_url, tmp_path)
 
 
 class Tally:

@@ -6,7 +6,6 @@ dev dependencies); each test works under its own prefix of one bucket.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from services.objects.s3 import S3ObjectStore, parse_s3_url
 from services.runtime.resources import build_objects
 from services.runtime.settings import load_settings
 from tests.contract.object_store_suite import ObjectStoreContract
+from tests.servers import free_port
 
 pytestmark = pytest.mark.s3
 
@@ -45,18 +45,10 @@ main(sys.argv[1:])
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
     """A moto S3 server with one bucket, for the whole session."""
-    pytest.importorskip("moto.server", reason="moto[server] comes with the dev dependencies")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [sys.executable, "-c", SERVER, "-H", "127.0.0.1", "-p", str(port)],
@@ -117,7 +109,7 @@ async def test_driver_errors_become_the_ports_errors(moto_url: str) -> None:
             await store.get("k")
         assert not isinstance(failed.value, ObjectNotFound), "a missing bucket is no missing key"
     async with S3ObjectStore(
-        BUCKET, endpoint_url=f"http://127.0.0.1:{_free_port()}", session=session()
+        BUCKET, endpoint_url=f"http://127.0.0.1:{free_port()}", session=session()
     ) as down:
         with pytest.raises(ObjectStoreError):
             await down.put("k", b"x", "image/jpeg")

@@ -20,9 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import socket
-import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -30,7 +27,6 @@ from contextlib import AsyncExitStack, aclosing, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
@@ -40,12 +36,12 @@ from websockets.asyncio.client import ClientConnection, connect
 from services.runtime import components
 from services.runtime.resources import open_resources
 from services.runtime.settings import load_settings
-from tests.conftest import REQUIRE_SERVICES
 from tests.databases import fresh_database
 from tests.e2e.gateway_system import SECRET, sse_events
 from tests.images import jpeg
 from tests.integration.processes import ECO2, Eco2Process, spawn, wait_for_line
-from tests.servers import serve
+from tests.integration.rabbit import temporary_vhost
+from tests.servers import free_port, serve
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 
@@ -103,36 +99,6 @@ async def in_one_process(database_url: str, root: Path) -> AsyncIterator[str]:
         await resources.bus.start()
         async with serve(app) as host:
             yield host
-
-
-def _rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
-
-
-@asynccontextmanager
-async def rabbit_vhost(rabbit_url: str) -> AsyncIterator[str]:
-    """A RabbitMQ vhost of its own (deleted on exit); yields its AMQP URL."""
-    if shutil.which("rabbitmqctl") is None:
-        message = "the RabbitMQ variant creates a vhost with rabbitmqctl"
-        if REQUIRE_SERVICES:
-            pytest.fail(message)
-        pytest.skip(message)
-    vhost = f"eco2-pipeline-{uuid.uuid4().hex[:8]}"
-    await asyncio.to_thread(_rabbitmqctl, "add_vhost", vhost)
-    try:
-        await asyncio.to_thread(
-            _rabbitmqctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"
-        )
-        yield urlsplit(rabbit_url)._replace(path=f"/{quote(vhost, safe='')}").geturl()
-    finally:
-        await asyncio.to_thread(_rabbitmqctl, "delete_vhost", vhost)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @asynccontextmanager
@@ -194,7 +160,7 @@ async def system(
         else:
             rabbit_url: str = request.getfixturevalue("rabbit_url")
             redis_url: str = request.getfixturevalue("redis_url")
-            bus_url = await stack.enter_async_context(rabbit_vhost(rabbit_url))
+            bus_url = await stack.enter_async_context(temporary_vhost(rabbit_url, "eco2-pipeline"))
             host = await stack.enter_async_context(
                 in_processes(bus_url, database_url, redis_url, root)
             )

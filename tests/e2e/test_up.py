@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import socket
 from pathlib import Path
 
 import asyncpg
@@ -11,15 +10,9 @@ import httpx
 import pytest
 
 from tests.integration.processes import ECO2, Eco2Process, spawn, wait_for_line
+from tests.servers import free_port
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def start_up(workdir: Path, port: int, log: str) -> Eco2Process:

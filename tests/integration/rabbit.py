@@ -1,15 +1,51 @@
-"""A fixture helper for tests that create consumer groups of their own on real RabbitMQ."""
+"""Helpers for tests on real RabbitMQ: consumer groups and vhosts of their own, rabbitmqctl."""
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import quote, urlsplit
 
 import aio_pika
+import pytest
 
 from bus.policy import RetryPolicy
 from bus.rabbit.topology import delete_group
+from tests.conftest import REQUIRE_SERVICES
+
+
+def require_rabbitmqctl(purpose: str) -> None:
+    """rabbitmqctl must be on PATH; without it the test fails under ECO2_REQUIRE_SERVICES=1
+    (CI) and is skipped elsewhere, like the tests that need a server."""
+    if shutil.which("rabbitmqctl") is None:
+        message = f"rabbitmqctl is needed to {purpose}"
+        if REQUIRE_SERVICES:
+            pytest.fail(message + "; ECO2_REQUIRE_SERVICES=1 makes this a failure")
+        pytest.skip(message)
+
+
+async def rabbitmqctl(*args: str) -> None:
+    """Run `rabbitmqctl args` off the event loop; a failure raises with its output."""
+    await asyncio.to_thread(
+        subprocess.run, ["rabbitmqctl", *args], check=True, capture_output=True, timeout=120
+    )
+
+
+@asynccontextmanager
+async def temporary_vhost(rabbit_url: str, prefix: str) -> AsyncIterator[str]:
+    """A vhost of its own for `guest`, deleted afterwards; yields its AMQP URL."""
+    require_rabbitmqctl("create a RabbitMQ vhost")
+    vhost = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    await rabbitmqctl("add_vhost", vhost)
+    try:
+        await rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        yield urlsplit(rabbit_url)._replace(path=f"/{quote(vhost, safe='')}").geturl()
+    finally:
+        await rabbitmqctl("delete_vhost", vhost)
 
 
 @asynccontextmanager

@@ -4,8 +4,6 @@ topology, and every confirmed message is delivered."""
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,24 +12,15 @@ import pytest
 from bus.ports import Message, Subscription
 from bus.rabbit import RabbitBus
 from contracts import new_envelope
-from tests.conftest import REQUIRE_SERVICES
 from tests.contract.messages import Note, registry
-from tests.integration.rabbit import temporary_group
+from tests.integration.rabbit import rabbitmqctl, require_rabbitmqctl, temporary_group
 
 pytestmark = [pytest.mark.rabbit, pytest.mark.slow]
 
 
-def _rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
-
-
 @pytest.fixture
 def restartable() -> None:
-    if shutil.which("rabbitmqctl") is None:
-        message = "rabbitmqctl is needed to restart the broker"
-        if REQUIRE_SERVICES:
-            pytest.fail(message)
-        pytest.skip(message)
+    require_rabbitmqctl("restart the broker")
 
 
 @pytest.fixture
@@ -57,13 +46,13 @@ async def test_confirmed_messages_survive_a_broker_restart(
         before = [f"before{i}" for i in range(20)]
         for text in before:
             await publisher.publish(new_envelope(Note(text=text)))
-        await asyncio.to_thread(_rabbitmqctl, "stop_app")
+        await rabbitmqctl("stop_app")
         # Published while the broker is down: publish waits for the reconnect, then confirms.
         pending = asyncio.gather(
             *(publisher.publish(new_envelope(Note(text=f"during{i}"))) for i in range(10))
         )
         await asyncio.sleep(1.0)
-        await asyncio.to_thread(_rabbitmqctl, "start_app")
+        await rabbitmqctl("start_app")
         await asyncio.wait_for(pending, 60)
         after = [f"after{i}" for i in range(20)]
         for text in after:
