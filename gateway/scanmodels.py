@@ -1,12 +1,13 @@
-"""The HTTP bodies of the photo and scan routes (v1); the OpenAPI document is built from them."""
+"""The HTTP bodies of the photo and scan routes (v1); the OpenAPI document is built from them.
+
+A scan is answered as the contract's `ScanView` itself: the HTTP shape is the same.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field
 
-from contracts.scan.v1 import ScanError, ScanResult, ScanView, Stage, Status
+from contracts.scan.v1 import ScanView, Status
 from gateway.models import Body
 
 
@@ -40,21 +41,6 @@ class ScanAccepted(BaseModel):
     result_url: str
 
 
-class ScanOut(BaseModel):
-    id: str
-    status: Status
-    stage: Stage
-    progress: int
-    created_at: datetime
-    completed_at: datetime | None = None
-    result: ScanResult | None = None
-    error: ScanError | None = None
-
-    @classmethod
-    def of(cls, view: ScanView) -> ScanOut:
-        return cls.model_validate(view.model_dump())
-
-
 class ScanPageOut(BaseModel):
-    items: list[ScanOut]
+    items: list[ScanView]
     next_cursor: str | None = None

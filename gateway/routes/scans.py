@@ -16,14 +16,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message
 
-from contracts.scan.v1 import CreateScan, GetScan, ListScans, ScanPage, ScanRecord
+from contracts.scan.v1 import CreateScan, GetScan, ListScans, ScanPage, ScanRecord, ScanView
 from gateway import uploads
 from gateway.bodies import is_json, read_limited, read_model, validate
 from gateway.context import Gateway
 from gateway.errors import ApiError
 from gateway.routes.uploads import put_photo, store_of, too_large
 from gateway.routing import Operation, Param
-from gateway.scanmodels import ScanAccepted, ScanBody, ScanOut, ScanPageOut
+from gateway.scanmodels import ScanAccepted, ScanBody, ScanPageOut
 from gateway.scanview import merge
 
 # Room for the multipart boundaries, part headers and the hint around the photo.
@@ -107,7 +107,7 @@ def operations(gw: Gateway) -> list[Operation]:
             logged = await gw.events.history("scan", view.id)
         except RedisError:
             raise ApiError(503, "unavailable", "cannot read the scan's events right now") from None
-        return JSONResponse(ScanOut.of(merge(view, logged, caller.user_id)).model_dump(mode="json"))
+        return JSONResponse(merge(view, logged, caller.user_id).model_dump(mode="json"))
 
     async def list_scans(request: Request) -> Response:
         caller = await gw.user(request)
@@ -117,7 +117,7 @@ def operations(gw: Gateway) -> list[Operation]:
             fields["cursor"] = params["cursor"]
         query = validate(ListScans, fields)
         page = await gw.ask(query, ScanPage, user_id=caller.user_id)
-        out = ScanPageOut(items=[ScanOut.of(v) for v in page.items], next_cursor=page.next_cursor)
+        out = ScanPageOut(items=list(page.items), next_cursor=page.next_cursor)
         return JSONResponse(out.model_dump(mode="json"))
 
     return [
@@ -156,7 +156,7 @@ def operations(gw: Gateway) -> list[Operation]:
             get_scan,
             "One of the caller's scans, with its result once completed",
             "scans",
-            response=ScanOut,
+            response=ScanView,
             auth=True,
             errors=(401, 404, 503),
         ),
