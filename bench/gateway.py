@@ -153,10 +153,13 @@ async def _token(base: str) -> str:
     body = {"email": f"bench-{uuid.uuid4().hex[:8]}@example.com", "password": "bench pass 123"}
     body["nickname"] = "bench"
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{base}/api/v1/auth/register", json=body) as response:
-            answer = await response.json()
-            if response.status != 201:
-                raise RuntimeError(f"register failed: {response.status} {answer}")
+        for _ in range(6):  # 503 while the accounts service is still starting
+            async with session.post(f"{base}/api/v1/auth/register", json=body) as response:
+                answer = await response.json()
+                if response.status != 503:
+                    break
+        if response.status != 201:
+            raise RuntimeError(f"register failed: {response.status} {answer}")
         token: str = answer["access_token"]
         async with session.get(
             f"{base}/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}

@@ -3,13 +3,16 @@
 A `MemoryBroker` plays the server (queues, bindings, dead letters) and may be shared by
 several `MemoryBus` clients, which then compete for the messages of a shared group like
 separate processes would. A handler task that dies (is cancelled) while holding a message
-returns it to its queue, as the broker does for a dropped connection.
+returns it to its queue, as the broker does for a dropped connection. Requests go to a
+group's request lane, as on RabbitMQ (ADR 0008): taken without acknowledgement, dropped
+once their timeout has passed, lost with a killed client.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -48,19 +51,27 @@ class MemoryBroker:
 
     delivery_limit: int = 20
     queues: dict[str, asyncio.Queue[Delivery]] = field(default_factory=dict)
+    # A group's requests, each with the monotonic time after which nobody waits for it.
+    requests: dict[str, asyncio.Queue[tuple[float, Delivery]]] = field(default_factory=dict)
     bindings: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     dead: dict[str, list[DeadLettered]] = field(default_factory=lambda: defaultdict(list))
     # Groups whose consumers take turns: one delivery in hand across every client.
     turns: dict[str, asyncio.Lock] = field(default_factory=dict)
     _direct: dict[str, Callable[[Delivery], None]] = field(default_factory=dict)
 
-    def declare(self, group: str, patterns: list[str] | tuple[str, ...]) -> None:
+    def declare(
+        self, group: str, patterns: list[str] | tuple[str, ...], *, requests: bool = True
+    ) -> None:
+        """A group's queue and, unless it is ephemeral, its request lane."""
         self.queues.setdefault(group, asyncio.Queue())
+        if requests:
+            self.requests.setdefault(group, asyncio.Queue())
         self.bindings[group].update(patterns)
 
     def forget(self, group: str) -> None:
         """Delete a group's queue and bindings (an ephemeral group whose process left)."""
         self.queues.pop(group, None)
+        self.requests.pop(group, None)
         self.bindings.pop(group, None)
 
     def route(self, routing_key: str, delivery: Delivery) -> int:
@@ -69,6 +80,15 @@ class MemoryBroker:
         for group, patterns in self.bindings.items():
             if any(matches(p, routing_key) for p in patterns):
                 self.queues[group].put_nowait(delivery)
+                routed += 1
+        return routed
+
+    def route_request(self, routing_key: str, delivery: Delivery, expires: float) -> int:
+        """Put a copy in the request lane of every group whose bindings match."""
+        routed = 0
+        for group, lane in self.requests.items():
+            if any(matches(p, routing_key) for p in self.bindings[group]):
+                lane.put_nowait((expires, delivery))
                 routed += 1
         return routed
 
@@ -126,6 +146,8 @@ class MemoryBus:
         self._subscriptions: list[Subscription] = []
         self._ephemeral: set[str] = set()
         self._workers: dict[asyncio.Task[None], Delivery | None] = {}
+        self._takers: list[asyncio.Task[None]] = []  # one per request lane
+        self._answering: set[asyncio.Task[None]] = set()
         self._pending: dict[str, asyncio.Future[Delivery]] = {}
         self._reply_address = f"memory.reply.{uuid.uuid4()}"
         self._closing = False
@@ -140,12 +162,14 @@ class MemoryBus:
         self._started = True
         self.broker.listen(self._reply_address, self._on_reply)
         for sub in self._subscriptions:
-            self.broker.declare(sub.group, tuple(sub.bindings))
+            self.broker.declare(sub.group, tuple(sub.bindings), requests=not sub.ephemeral)
             if sub.ephemeral:
                 self._ephemeral.add(sub.group)
             if sub.single_active:
                 self.broker.turns.setdefault(sub.group, asyncio.Lock())
             dispatcher = Dispatcher(sub.group, sub.handler, self._registry, self._policy)
+            if not sub.ephemeral:
+                self._takers.append(asyncio.create_task(self._take_requests(sub.group, dispatcher)))
             for _ in range(sub.prefetch or self._prefetch):
                 task = asyncio.create_task(self._consume(sub.group, dispatcher))
                 self._workers[task] = None
@@ -160,12 +184,10 @@ class MemoryBus:
         """Route bytes as an external AMQP program would; for tests and tools."""
         return self.broker.route(routing_key, Delivery(body, dict(headers), routing_key))
 
-    def _publish(
-        self, envelope: Envelope, out: codec.Outgoing, reply_to: str | None = None
-    ) -> None:
+    def _publish(self, envelope: Envelope, out: codec.Outgoing) -> None:
         if self._closing:
             raise BusError("bus is closed")
-        delivery = Delivery(out.body, out.headers, envelope.type, reply_to, out.message_id)
+        delivery = Delivery(out.body, out.headers, envelope.type, None, out.message_id)
         self.broker.route(envelope.type, delivery)
         telemetry.count_published(envelope.type)
 
@@ -173,11 +195,18 @@ class MemoryBus:
         key = str(envelope.message_id)
         future: asyncio.Future[Delivery] = asyncio.get_running_loop().create_future()
         self._pending[key] = future
+        timeout = timeout or self._request_timeout
         try:
+            if self._closing:
+                raise BusError("bus is closed")
             out = codec.encode(telemetry.with_current_trace(envelope))
-            self._publish(envelope, out, reply_to=self._reply_address)
+            request = Delivery(
+                out.body, out.headers, envelope.type, self._reply_address, out.message_id
+            )
+            self.broker.route_request(envelope.type, request, time.monotonic() + timeout)
+            telemetry.count_published(envelope.type)
             try:
-                delivery = await asyncio.wait_for(future, timeout or self._request_timeout)
+                delivery = await asyncio.wait_for(future, timeout)
             except TimeoutError:
                 raise RequestTimeout(f"no reply to {envelope.type} in time") from None
         finally:
@@ -186,6 +215,19 @@ class MemoryBus:
         if isinstance(payload, ErrorReply):
             raise RemoteError(payload.code, payload.message)
         return Message(reply, payload, 1, delivery.routing_key)
+
+    async def _take_requests(self, group: str, dispatcher: Dispatcher) -> None:
+        lane = self.broker.requests[group]
+        while True:
+            expires, delivery = await lane.get()
+            if time.monotonic() > expires:
+                continue  # its caller gave up; RabbitMQ drops it by its expiration too
+            task = asyncio.create_task(self._answer(group, dispatcher, delivery))
+            self._answering.add(task)
+            task.add_done_callback(self._answering.discard)
+
+    async def _answer(self, group: str, dispatcher: Dispatcher, delivery: Delivery) -> None:
+        self._settle(group, delivery, await dispatcher.handle(delivery))
 
     def _on_reply(self, delivery: Delivery) -> None:
         future = self._pending.get(delivery.message_id or "")
@@ -253,7 +295,10 @@ class MemoryBus:
         for task, held in self._workers.items():
             if held is None:
                 task.cancel()
+        for task in self._takers:
+            task.cancel()
         busy = [t for t, held in self._workers.items() if held is not None]
+        busy += self._answering
         if busy:
             _, late = await asyncio.wait(busy, timeout=self._grace)
             for task in late:
@@ -263,15 +308,16 @@ class MemoryBus:
     async def kill(self) -> None:
         """Die like a crashed process: every handler is cancelled mid-flight."""
         self._closing = True
-        for task in self._workers:
+        for task in [*self._workers, *self._takers, *self._answering]:
             task.cancel()
         await self._drain()
 
     async def _drain(self) -> None:
-        for task in self._workers:
+        for task in [*self._workers, *self._takers, *self._answering]:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._workers.clear()
+        self._takers.clear()
         self.broker.listen(self._reply_address, None)
         for group in self._ephemeral:
             self.broker.forget(group)

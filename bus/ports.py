@@ -18,6 +18,7 @@ P = TypeVar("P", bound=Payload, covariant=True)
 
 EVENTS_EXCHANGE = "eco2.events"
 DEAD_LETTER_EXCHANGE = "eco2.dlx"
+REQUESTS_EXCHANGE = "eco2.rpc"
 
 
 @dataclass(frozen=True)

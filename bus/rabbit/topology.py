@@ -7,9 +7,15 @@
   dead-lettered back to `eco2.<group>` through the default exchange.
 - `eco2.dlx` (direct) -> `eco2.<group>.dead` (quorum): dead letters, with the reason in
   `x-eco2-dead-reason` (ours) or `x-death` (the broker's) and the original routing key.
+- `eco2.rpc` (topic) -> `eco2.<group>.rpc` (classic, transient messages): requests,
+  routing key = message type, bound with the group's patterns. A request is answered
+  within its timeout or not at all (ADR 0008): it expires in the queue after the
+  caller's timeout, is consumed without acknowledgement, and its reply goes, transient,
+  to the caller's private reply queue.
+- `eco2.reply.<hex>` (classic, exclusive, auto-delete): one bus process's replies.
 - `eco2.<group>` of a single-active group also has `x-single-active-consumer`.
 - `eco2.<group>` of an ephemeral group (classic, exclusive, auto-delete): one process's
-  own queue, gone with its connection; no retry or dead-letter queues.
+  own queue, gone with its connection; no retry, dead-letter or request queues.
 """
 
 from __future__ import annotations
@@ -21,10 +27,11 @@ from aio_pika.abc import AbstractChannel, AbstractQueue
 from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
 from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
-from bus.ports import DEAD_LETTER_EXCHANGE, EVENTS_EXCHANGE
+from bus.ports import DEAD_LETTER_EXCHANGE, EVENTS_EXCHANGE, REQUESTS_EXCHANGE
 
 EVENTS = RabbitExchange(EVENTS_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
 DLX = RabbitExchange(DEAD_LETTER_EXCHANGE, type=ExchangeType.DIRECT, durable=True)
+REQUESTS = RabbitExchange(REQUESTS_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
 
 # At-least-once dead-lettering needs the source queue to refuse publishes when full.
 _SAFE_DEAD_LETTERING = {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
@@ -51,6 +58,10 @@ class GroupTopology:
     def dead_name(self) -> str:
         return f"eco2.{self.group}.dead"
 
+    @property
+    def requests_name(self) -> str:
+        return f"eco2.{self.group}.rpc"
+
     def retry_name(self, delay: float) -> str:
         return f"eco2.{self.group}.retry.{round(delay * 1000)}"
 
@@ -72,6 +83,9 @@ class GroupTopology:
             ),
         )
 
+    def requests_queue(self) -> RabbitQueue:
+        return RabbitQueue(self.requests_name, durable=True)
+
     def dead_queue(self) -> RabbitQueue:
         return RabbitQueue(self.dead_name, queue_type=QueueType.QUORUM, durable=True)
 
@@ -92,9 +106,10 @@ class GroupTopology:
 
 
 def queue_names(group: str, delays: tuple[float, ...]) -> list[str]:
-    """Every queue a group owns: its own, its dead letters, its retry tiers."""
+    """Every queue a group owns: its own, its requests, its dead letters, its retry tiers."""
     topology = GroupTopology(group, (), delays, 0)
-    return [topology.queue_name, topology.dead_name, *map(topology.retry_name, delays)]
+    names = [topology.queue_name, topology.requests_name, topology.dead_name]
+    return names + list(map(topology.retry_name, delays))
 
 
 async def delete_group(channel: AbstractChannel, group: str, delays: tuple[float, ...]) -> None:
@@ -106,6 +121,7 @@ async def delete_group(channel: AbstractChannel, group: str, delays: tuple[float
 async def declare_exchanges(broker: RabbitBroker) -> None:
     await broker.declare_exchange(EVENTS)
     await broker.declare_exchange(DLX)
+    await broker.declare_exchange(REQUESTS)
 
 
 async def declare_group(broker: RabbitBroker, topology: GroupTopology) -> None:
@@ -130,4 +146,15 @@ async def bind_group(broker: RabbitBroker, topology: GroupTopology) -> AbstractQ
     queue = await broker.declare_queue(topology.queue())
     for pattern in topology.bindings:
         await queue.bind(events, routing_key=pattern)
+    return queue
+
+
+async def bind_requests(broker: RabbitBroker, topology: GroupTopology) -> AbstractQueue | None:
+    """Declare and bind the group's request queue; an ephemeral group has none."""
+    if topology.ephemeral:
+        return None
+    requests = await broker.declare_exchange(REQUESTS)
+    queue = await broker.declare_queue(topology.requests_queue())
+    for pattern in topology.bindings:
+        await queue.bind(requests, routing_key=pattern)
     return queue

@@ -1,9 +1,12 @@
 """The bus on RabbitMQ, through FastStream's RabbitBroker (aio-pika underneath).
 
-Persistent messages, publisher confirms, manual ack after the handler, per-group prefetch,
-delayed retries through TTL queues, dead letters that keep their reason, request/reply on
-a private reply queue, a robust connection that reconnects and re-declares after the
-broker restarts, and a graceful close.
+Events and commands: persistent messages, publisher confirms, manual ack after the
+handler, per-group prefetch, delayed retries through TTL queues, dead letters that keep
+their reason. Requests (ADR 0008): transient, unconfirmed, consumed without ack from the
+group's request queue, answered on the caller's private reply queue; the caller's timeout
+bounds them.
+A robust connection reconnects and re-declares after the broker restarts; close is
+graceful.
 """
 
 from __future__ import annotations
@@ -18,10 +21,15 @@ from typing import Any
 
 import aio_pika
 import aiormq
-from aio_pika.abc import AbstractExchange, AbstractIncomingMessage, AbstractQueue
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+)
 from aio_pika.exceptions import AMQPError, ChannelInvalidStateError
 from faststream import AckPolicy
-from faststream.rabbit import Channel, RabbitBroker, RabbitExchange, RabbitQueue
+from faststream.rabbit import Channel, RabbitBroker, RabbitExchange
 from pamqp.commands import Basic
 
 from bus import codec, telemetry
@@ -101,6 +109,8 @@ class RabbitBus:
         self._reply_queue = f"eco2.reply.{uuid.uuid4().hex}"
         self._pending: dict[str, asyncio.Future[Delivery]] = {}
         self._exchanges: dict[str, AbstractExchange] = {}
+        self._rpc: AbstractChannel | None = None  # no confirms: requests and replies
+        self._rpc_exchanges: dict[str, AbstractExchange] = {}
         self._started = False
         self._closed = False
 
@@ -132,11 +142,17 @@ class RabbitBus:
 
     async def start(self) -> None:
         self._started = True
-        replies = RabbitQueue(self._reply_queue, durable=False, exclusive=True, auto_delete=True)
-        self._broker.subscriber(replies, ack_policy=AckPolicy.ACK_FIRST, no_reply=True)
         try:
             await self._broker.connect()
             await topology.declare_exchanges(self._broker)
+            # Requests and replies travel on a channel without confirms; handlers may
+            # send requests as soon as the first consumer starts, so it comes first. The
+            # reply queue is the process's own (robust: re-declared after a reconnect).
+            self._rpc = await self._connection().channel(publisher_confirms=False)
+            replies = await self._rpc.declare_queue(
+                self._reply_queue, exclusive=True, auto_delete=True
+            )
+            await replies.consume(self._on_reply, no_ack=True)
             for group, _ in self._groups:
                 await topology.declare_group(self._broker, group)
             await self._broker.start()
@@ -145,10 +161,13 @@ class RabbitBus:
                 # Consuming on the aio-pika queue FastStream declared (robust: the consumer
                 # is restored after a reconnect) skips FastStream's per-message pipeline,
                 # which we do not use and which costs more than the rest of the path.
-                tag = await queue.consume(partial(self._consume, dispatcher, group))
+                tag = await queue.consume(partial(self._consume, dispatcher, group, True))
                 self._consumers.append((queue, tag))
-            reply_queue = await self._broker.declare_queue(replies)
-            await reply_queue.consume(self._on_reply, no_ack=True)
+                requests = await topology.bind_requests(self._broker, group)
+                if requests is not None:
+                    answer = partial(self._consume, dispatcher, group, False)
+                    tag = await requests.consume(answer, no_ack=True)
+                    self._consumers.append((requests, tag))
         except _TRANSIENT as exc:
             raise BusError(f"cannot start the RabbitMQ bus: {exc}") from exc
 
@@ -173,6 +192,12 @@ class RabbitBus:
             await connection.close()
         await self._broker.stop()
 
+    def _connection(self) -> aio_pika.abc.AbstractRobustConnection:
+        connection = self._broker._connection
+        if connection is None:
+            raise BusError("the RabbitMQ bus is not connected")
+        return connection
+
     async def ping(self) -> bool:
         return bool(await self._broker.ping(timeout=2.0))
 
@@ -192,10 +217,11 @@ class RabbitBus:
             envelope = telemetry.with_current_trace(envelope)
             await self._send(
                 codec.encode(envelope),
-                topology.EVENTS,
+                topology.REQUESTS,
                 envelope.type,
                 reply_to=self._reply_queue,
                 expiration=timeout,
+                deadline=timeout,
             )
             try:
                 delivery = await asyncio.wait_for(future, timeout)
@@ -217,19 +243,27 @@ class RabbitBus:
         reply_to: str | None = None,
         correlation_id: str | None = None,
         expiration: float | None = None,
+        deadline: float | None = None,
     ) -> None:
-        """Publish persistently and wait for the confirm; ride out a reconnect up to a deadline."""
-        deadline = time.monotonic() + self._publish_timeout
+        """Publish and ride out a reconnect up to a deadline.
+
+        With a `deadline` (requests and replies) the message is transient and unconfirmed;
+        otherwise persistent, and this waits for the broker's confirm.
+        """
+        transient = deadline is not None
+        deadline = time.monotonic() + (deadline or self._publish_timeout)
         pause = 0.1
         while True:
             try:
-                target = await self._exchange(exchange)
+                target = await (self._rpc_exchange if transient else self._exchange)(exchange)
                 confirm = await target.publish(
                     aio_pika.Message(
                         out.body,
                         headers=out.headers,
                         content_type=codec.CONTENT_TYPE,
-                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                        delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT
+                        if transient
+                        else aio_pika.DeliveryMode.PERSISTENT,
                         message_id=out.message_id,
                         type=out.type,
                         correlation_id=correlation_id or out.correlation_id,
@@ -247,7 +281,7 @@ class RabbitBus:
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 2.0)
                 continue
-            if not isinstance(confirm, Basic.Ack):
+            if not transient and not isinstance(confirm, Basic.Ack):
                 raise PublishFailed(f"broker did not confirm {out.type}: {confirm!r}")
             return
 
@@ -264,11 +298,30 @@ class RabbitBus:
             self._exchanges[key] = found
         return found
 
+    async def _rpc_exchange(self, exchange: RabbitExchange | None) -> AbstractExchange:
+        """The same on the channel without confirms, for requests and replies."""
+        if self._rpc is None:
+            raise BusError("the RabbitMQ bus is not started")
+        key = exchange.name if exchange is not None else ""
+        found = self._rpc_exchanges.get(key)
+        if found is None:
+            # `start` declared every exchange; publishing needs only the name.
+            found = self._rpc.default_exchange
+            if exchange is not None:
+                found = await self._rpc.get_exchange(exchange.name, ensure=False)
+            self._rpc_exchanges[key] = found
+        return found
+
     # --- consuming -------------------------------------------------------------------
 
     async def _consume(
-        self, dispatcher: Dispatcher, group: GroupTopology, raw: AbstractIncomingMessage
+        self,
+        dispatcher: Dispatcher,
+        group: GroupTopology,
+        acked: bool,
+        raw: AbstractIncomingMessage,
     ) -> None:
+        """Handle one delivery; `acked` is false for requests, consumed without ack."""
         self._in_flight += 1
         self._idle.clear()
         try:
@@ -284,8 +337,12 @@ class RabbitBus:
             outcome = await dispatcher.handle(delivery)
             try:
                 await self._settle(group, raw.type, delivery, outcome)
-                await raw.ack()
+                if acked:
+                    await raw.ack()
             except (*_TRANSIENT, PublishFailed):
+                if not acked:
+                    log.warning("could not settle a request to %s", group.group, exc_info=True)
+                    return
                 # Unacked, so the broker redelivers it; handlers' effects are idempotent.
                 log.warning(
                     "could not settle a %s message; it will be redelivered",
@@ -334,7 +391,11 @@ class RabbitBus:
 
     async def _reply(self, reply: Reply) -> None:
         await self._send(
-            codec.encode(reply.envelope), None, reply.to, correlation_id=reply.correlation_id
+            codec.encode(reply.envelope),
+            None,
+            reply.to,
+            correlation_id=reply.correlation_id,
+            deadline=self._request_timeout,
         )
 
     async def _on_reply(self, raw: AbstractIncomingMessage) -> None:

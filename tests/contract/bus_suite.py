@@ -396,6 +396,45 @@ class BusContract:
         with pytest.raises(RequestTimeout):
             await client.request(new_envelope(Other(n=1)), timeout=0.3)
 
+    async def test_a_request_is_answered_ahead_of_its_groups_backlog(
+        self, harness: Harness, started: Callable[..., Awaitable[Bus]]
+    ) -> None:
+        held, release = asyncio.Event(), asyncio.Event()
+
+        async def handle(message: Message[Any]) -> Payload | None:
+            if isinstance(message.payload, Other):  # events: the first one blocks the group
+                held.set()
+                await release.wait()
+                return None
+            return Echoed(text=message.payload.text.upper())
+
+        group = harness.group("busy")
+        bus = await started(
+            Subscription(group, ["testbus.note", "testbus.other.#"], handle), prefetch=1
+        )
+        for n in range(3):
+            await bus.publish(new_envelope(Other(n=n)))
+        await asyncio.wait_for(held.wait(), 10)
+        try:
+            reply = await bus.request(new_envelope(Note(text="now")), timeout=3)
+            assert reply.payload == Echoed(text="NOW")
+        finally:
+            release.set()
+
+    async def test_a_request_nobody_took_within_its_timeout_is_never_handled(
+        self, harness: Harness, started: Callable[..., Awaitable[Bus]]
+    ) -> None:
+        group, seen = harness.group("late"), Recorder()
+        await (await started(Subscription(group, ["testbus.note"], seen))).close()
+        client = await started()
+        with pytest.raises(RequestTimeout):
+            await client.request(new_envelope(Note(text="late")), timeout=0.3)
+        await started(Subscription(group, ["testbus.note"], seen))
+        await client.publish(new_envelope(Note(text="event")))
+        await eventually(lambda: seen.texts() == ["event"])
+        await asyncio.sleep(0.3)
+        assert seen.texts() == ["event"], "the expired request must not be handled late"
+
     # --- tracing and causation -------------------------------------------------------
 
     async def test_trace_context_and_causation_travel_with_the_message(
