@@ -137,14 +137,42 @@ class Revocations:
 
 
 class TokenVerifier:
-    """Turns a bearer token into a `Principal`, or raises `InvalidToken`."""
+    """Turns a bearer token into a `Principal`, or raises `InvalidToken`.
 
-    def __init__(self, secret: str, revocations: Revocations) -> None:
+    A token that verified is remembered (at most `cache_size`, oldest dropped first), so a
+    client's next request with it skips the signature check; its expiry and the
+    revocations are still checked on every request.
+    """
+
+    def __init__(
+        self,
+        secret: str,
+        revocations: Revocations,
+        *,
+        cache_size: int = 10_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._secret = secret
         self.revocations = revocations
+        self._verified: dict[str, Principal] = {}
+        self._cache_size = cache_size
+        self._clock = clock
 
     def decode(self, token: str) -> Principal:
         """Signature, algorithm, issuer, audience, required claims, expiry and `typ`."""
+        known = self._verified.get(token)
+        if known is not None:
+            if known.expires_at > self._clock():  # PyJWT's rule: expired once now >= exp
+                return known
+            del self._verified[token]
+            raise InvalidToken("token expired")
+        principal = self._check(token)
+        if len(self._verified) >= self._cache_size:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = principal
+        return principal
+
+    def _check(self, token: str) -> Principal:
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken("malformed token")
         try:

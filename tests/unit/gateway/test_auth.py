@@ -118,3 +118,30 @@ async def test_revocations_are_warmed_from_redis_and_forgotten_after_the_ttl() -
     clock[0] += 901
     assert not revocations.is_revoked(Principal("u", "s", "token-1", now, now + 60))
     await redis.aclose()
+
+
+async def test_a_remembered_token_still_expires_and_is_still_revocable() -> None:
+    now = [time.time()]
+    verifier = TokenVerifier(
+        SECRET, Revocations(fakeredis.FakeAsyncRedis(), 900), cache_size=2, clock=lambda: now[0]
+    )
+    token = sign(claims(exp=int(now[0]) + 60))
+    first = await verifier.verify(token)
+    assert await verifier.verify(token) == first  # from the cache
+    verifier.revocations.revoke_access(first.jti)
+    with pytest.raises(InvalidToken, match="revoked"):
+        await verifier.verify(token)
+    fresh = sign(claims(jti="token-2", exp=int(now[0]) + 60))
+    await verifier.verify(fresh)
+    now[0] += 61
+    with pytest.raises(InvalidToken, match="expired"):
+        await verifier.verify(fresh)
+    assert fresh not in verifier._verified
+
+
+async def test_the_cache_is_bounded_and_forgets_its_oldest_token() -> None:
+    verifier = TokenVerifier(SECRET, Revocations(fakeredis.FakeAsyncRedis(), 900), cache_size=2)
+    tokens = [sign(claims(jti=f"token-{n}")) for n in range(3)]
+    for token in tokens:
+        await verifier.verify(token)
+    assert list(verifier._verified) == tokens[1:]
