@@ -6,13 +6,11 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from functools import partial
+from typing import TYPE_CHECKING
 
 import httpx
-from starlette.applications import Starlette
 
 from bus.ports import Subscription
-from gateway.app import GatewayDeps, Limits, build
-from gateway.deps import OAuthClient as GatewayOAuthClient
 from journal.outbox import OutboxRelay
 from journal.store import Journal
 from journal.worker import JournaledWorker
@@ -41,6 +39,9 @@ from services.scan.store import SCHEMA as SCAN_SCHEMA
 from services.scan.store import Store as ScanStore
 from services.storage import handlers as storage_handlers
 from services.system import handlers as system_handlers
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 Consumer = Callable[[Resources, AsyncExitStack], Awaitable[Sequence[Subscription]]]
 
@@ -192,6 +193,11 @@ def gateway(resources: Resources) -> tuple[Starlette, Sequence[Subscription]]:
     Each call is one instance: its ephemeral group `gateway.<instance id>` receives its
     own copy of the events for its WebSockets and of the token revocations.
     """
+    # Imported here: a worker process never needs the web stack, and starts faster
+    # without it (the chaos suite restarts workers about a thousand times).
+    from gateway.app import GatewayDeps, Limits, build
+    from gateway.deps import OAuthClient as GatewayOAuthClient
+
     settings = resources.settings
     oauth = {}
     for name in ("google", "kakao", "naver"):

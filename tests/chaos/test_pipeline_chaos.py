@@ -1,8 +1,9 @@
-"""The chaos suite: real storage and AI worker processes on real RabbitMQ and PostgreSQL
-(with stand-ins answering the AI pipeline's rules and reward queries, `responders.py`),
+"""The chaos suite: real storage and AI worker processes on real RabbitMQ and PostgreSQL,
 killed with SIGKILL every few hundred milliseconds and at fault points, with their network
-to RabbitMQ and PostgreSQL cut mid-run. The checker then counts lost, duplicated and
-unexpected outcomes and downstream effects; every one must be zero.
+to RabbitMQ and PostgreSQL cut mid-run. The real recycling and character services answer
+the AI pipeline's rules and reward requests. The checker then counts lost, duplicated and
+unexpected outcomes and downstream effects; every one must be zero, and every reward a
+completed scan announced must be the one grant the character service recorded for it.
 
     pytest tests/chaos --chaos-tasks 10000     (default 2000)
 """
@@ -33,7 +34,6 @@ from journal.store import Journal, State
 from tests import images
 from tests.chaos.fleet import Fleet, Slot
 from tests.chaos.proxy import Proxy
-from tests.chaos.responders import Responders
 from tests.databases import fresh_database
 from tests.integration.processes import ECO2
 from tests.integration.rabbit import temporary_vhost
@@ -90,25 +90,28 @@ class Tally:
         self.pool = await asyncpg.create_pool(self.database_url, min_size=1, max_size=4)
         await self.pool.execute(
             "CREATE TABLE effects (outcome_id uuid PRIMARY KEY, scan_id text NOT NULL,"
-            " kind text NOT NULL, detail text)"
+            " kind text NOT NULL, detail text, reward text)"
         )
 
     async def handle(self, message: Message[Any]) -> None:
         assert self.pool is not None
         self.deliveries += 1
         payload = message.payload
+        completed = message.envelope.type == "scan.completed"
         detail = (
             payload.result.classification.middle
-            if message.envelope.type == "scan.completed"
+            if completed
             else (f"{payload.stage}:{payload.code}")
         )
+        reward = payload.result.reward if completed else None
         status = await self.pool.execute(
-            "INSERT INTO effects (outcome_id, scan_id, kind, detail) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT (outcome_id) DO NOTHING",
+            "INSERT INTO effects (outcome_id, scan_id, kind, detail, reward)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (outcome_id) DO NOTHING",
             message.envelope.message_id,
             payload.scan_id,
             message.envelope.type,
             detail,
+            f"{reward.character.code}:{reward.status}" if reward else None,
         )
         if status.endswith(" 0"):
             self.dropped += 1
@@ -125,6 +128,8 @@ class Report:
     dead_lettered: int = 0
     open_in_journals: int = 0
     unsynced_in_journals: int = 0
+    rewards: int = 0
+    rewards_unlike_grants: int = 0
     notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -134,6 +139,8 @@ class Report:
             f"downstream effects {self.effects}, dead-lettered poison {self.dead_lettered}",
             f"journal entries left open {self.open_in_journals}, "
             f"unsynced {self.unsynced_in_journals}",
+            f"rewards {self.rewards}, unlike the character service's grants "
+            f"{self.rewards_unlike_grants}",
             *self.notes,
         ]
 
@@ -144,6 +151,7 @@ async def _publish(env: Env, objects: Path, count: int) -> tuple[set[str], set[s
     photo = images.jpeg(96, 64)
     uploads = objects / "uploads"
     uploads.mkdir(parents=True)
+    users = [str(uuid.uuid4()) for _ in range(50)]
     bus = RabbitBus(env.rabbit_url, build_registry())
     await bus.start()
     try:
@@ -156,7 +164,7 @@ async def _publish(env: Env, objects: Path, count: int) -> tuple[set[str], set[s
                 new_envelope(
                     ScanRequested(
                         scan_id=scan_id,
-                        user_id=f"u{i % 50}",
+                        user_id=users[i % len(users)],
                         image_key=f"uploads/{scan_id}.jpg",
                         hint="라벨 뗀 투명 페트병" if i % 2 else "우유팩",
                     )
@@ -208,11 +216,19 @@ async def test_killed_workers_lose_nothing_and_repeat_nothing(
     registry = build_registry()
     downstream = RabbitBus(env.rabbit_url, registry)
     downstream.subscribe(Subscription("tally", ["scan.completed", "scan.failed"], tally.handle))
-    responders = Responders()
-    for subscription in responders.subscriptions():
-        downstream.subscribe(subscription)
     await downstream.start()
+    # The services the AI worker asks, on direct connections, neither killed nor cut.
+    direct = {
+        "ECO2_BUS_URL": env.rabbit_url,
+        "ECO2_DATABASE_URL": env.database_url,
+        "ECO2_REDIS_URL": "memory://",
+    }
+    services = Fleet(
+        [Slot(name, 0, env.root / name, direct) for name in ("recycling", "character")]
+    )
     try:
+        await services.revive()
+        await _wait_for_queues(env, ["eco2.recycling.rpc", "eco2.character.rpc"])
         await fleet.revive()  # first start; declares the worker queues
         await _wait_for_queues(env, ["eco2.storage", "eco2.ai"])
         good, poison = await _publish(env, objects, count)
@@ -247,6 +263,7 @@ async def test_killed_workers_lose_nothing_and_repeat_nothing(
         report = await _check(env, tally.pool, fleet, good, poison)
     finally:
         await fleet.stop()
+        await services.stop()
         await downstream.close()
         if tally.pool is not None:
             await tally.pool.close()
@@ -269,14 +286,13 @@ async def test_killed_workers_lose_nothing_and_repeat_nothing(
     report.notes.append(
         f"outcome deliveries {tally.deliveries}, duplicates dropped by the inbox {tally.dropped}"
     )
-    report.notes.append(
-        f"queries answered: rules {responders.rules_asked}, grants {responders.grants_asked}"
-    )
     print("\nchaos report:\n  " + "\n  ".join(report.lines()))
     assert (report.lost, report.duplicated, report.unexpected) == (0, 0, 0), report.lines()
     assert report.effects == count
     assert report.dead_lettered == len(poison)
     assert report.open_in_journals == 0
+    assert report.rewards > 0
+    assert report.rewards_unlike_grants == 0
 
 
 async def _open_entries(fleet: Fleet) -> int:
@@ -348,6 +364,23 @@ async def _check(
     report.lost += len({("storage", s) for s in known} - set(seen))
     report.lost += len({("ai", s) for s in good} - set(seen))
     report.dead_lettered = len(await _dead_letters(env) & poison)
+    # What each completed scan told its user against what the character service recorded:
+    # one grant per rewarded scan, the same character and status, none for other scans.
+    granted = {
+        row["scan_id"]: f"{row['character_code']}:{row['status']}"
+        for row in await db.fetch('SELECT scan_id, character_code, status FROM "character".grants')
+    }
+    announced = {
+        row["scan_id"]: row["reward"]
+        for row in await db.fetch(
+            "SELECT scan_id, reward FROM effects WHERE kind = 'scan.completed'"
+            " AND reward IS NOT NULL"
+        )
+    }
+    report.rewards = len(announced)
+    report.rewards_unlike_grants = sum(
+        granted.get(scan) != reward for scan, reward in announced.items()
+    ) + len(set(granted) - set(announced))
     for slot in fleet.slots:
         journal = await Journal.open(
             slot.data_dir / "journal" / f"{slot.component}.journal", readonly=True
