@@ -90,10 +90,13 @@ class OutboxRelay:
         max_backoff: float = 5.0,
         retention: float = 7 * 24 * 3600,
         ready: Callable[[], Awaitable[bool]] | None = None,
+        housekeeping: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         """`ready`, if given, is polled before the first publish (a bus not started yet
         would route the events to no queue). Published rows are kept `retention` seconds,
-        so a request redelivered within that time still finds its events' ids."""
+        so a request redelivered within that time still finds its events' ids.
+        `housekeeping`, if given, runs with each prune (about once a minute): the domain's
+        own cleanup of rows past their use, such as expired idempotency keys."""
         self._pool = pool
         self._schema = _checked(schema)
         self._publisher = publisher
@@ -102,6 +105,7 @@ class OutboxRelay:
         self._max_backoff = max_backoff
         self._ready = ready
         self._retention = retention
+        self._housekeeping = housekeeping
         self._pruned = 0.0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -165,6 +169,8 @@ class OutboxRelay:
         if now - self._pruned > 60:
             self._pruned = now
             await self._pool.execute(self._prune, self._retention)
+            if self._housekeeping is not None:
+                await self._housekeeping()
 
     async def _until_ready(self) -> None:
         while self._ready is not None:

@@ -93,9 +93,16 @@ async def character(resources: Resources, stack: AsyncExitStack) -> Sequence[Sub
 
 
 async def scan(resources: Resources, stack: AsyncExitStack) -> Sequence[Subscription]:
-    relay = OutboxRelay(resources.db, SCAN_SCHEMA, resources.bus, ready=resources.bus.ping)
+    store = ScanStore(resources.db)
+    relay = OutboxRelay(
+        resources.db,
+        SCAN_SCHEMA,
+        resources.bus,
+        ready=resources.bus.ping,
+        housekeeping=store.forget_expired_keys,
+    )
     await stack.enter_async_context(relay)
-    return scan_handlers.subscriptions(ScanStore(resources.db))
+    return scan_handlers.subscriptions(store)
 
 
 def recycling_reader(resources: Resources) -> RecyclingReader:

@@ -55,6 +55,14 @@ class Store:
         async with self._pool.acquire() as conn, conn.transaction():
             yield Tx(conn)
 
+    async def forget_expired_keys(self) -> int:
+        """Delete idempotency keys older than the window (nobody can use them); how many."""
+        status: str = await self._pool.execute(
+            "DELETE FROM scan.idempotency_keys WHERE created_at < now() - $1::interval",
+            IDEMPOTENCY_WINDOW,
+        )
+        return int(status.rsplit(" ", 1)[-1])
+
     async def scan(self, scan_id: uuid.UUID, user_id: str) -> ScanState | None:
         return _state(
             await self._pool.fetchrow(

@@ -159,3 +159,13 @@ async def test_published_rows_are_pruned_after_the_retention(pool: asyncpg.Pool)
         await recorder.until(3)
         await asyncio.sleep(0.2)
     assert await pool.fetchval(f"SELECT count(*) FROM {SCHEMA}.outbox") == 0
+
+
+async def test_housekeeping_runs_with_the_prune(pool: asyncpg.Pool) -> None:
+    ran = asyncio.Event()
+
+    async def housekeeping() -> None:
+        ran.set()
+
+    async with OutboxRelay(pool, SCHEMA, Recorder(), poll_interval=0.05, housekeeping=housekeeping):
+        await asyncio.wait_for(ran.wait(), 10)

@@ -43,6 +43,7 @@ from services.objects import LocalObjectStore
 from services.runtime import components
 from services.runtime.resources import Resources
 from services.runtime.settings import load_settings
+from services.scan.store import Store as ScanStore
 from tests.bus_helpers import CountingHarness
 from tests.databases import fresh_database
 
@@ -178,6 +179,19 @@ async def test_an_idempotency_key_answers_the_first_scan_for_24_hours(service: H
     assert late.created
     assert late.scan.id != first.scan.id
     assert (await service.create(user, key="k-1")).scan.id == late.scan.id
+
+
+async def test_expired_idempotency_keys_are_deleted_and_live_ones_kept(service: Harness) -> None:
+    user = new_user()
+    for key in ("old-1", "old-2", "fresh"):
+        await service.create(user, key=key)
+    await service.db.execute(
+        "UPDATE scan.idempotency_keys SET created_at = now() - interval '25 hours'"
+        " WHERE key LIKE 'old-%'"
+    )
+    assert await ScanStore(service.db).forget_expired_keys() == 2
+    left = await service.db.fetch("SELECT key FROM scan.idempotency_keys WHERE user_id = $1", user)
+    assert [row["key"] for row in left] == ["fresh"]
 
 
 async def test_events_only_move_a_scan_forward(service: Harness) -> None:
