@@ -162,13 +162,14 @@ class MemoryBus:
         self._started = True
         self.broker.listen(self._reply_address, self._on_reply)
         for sub in self._subscriptions:
-            self.broker.declare(sub.group, tuple(sub.bindings), requests=not sub.ephemeral)
+            answers = not (sub.ephemeral or sub.single_active)  # as on RabbitMQ
+            self.broker.declare(sub.group, tuple(sub.bindings), requests=answers)
             if sub.ephemeral:
                 self._ephemeral.add(sub.group)
             if sub.single_active:
                 self.broker.turns.setdefault(sub.group, asyncio.Lock())
             dispatcher = Dispatcher(sub.group, sub.handler, self._registry, self._policy)
-            if not sub.ephemeral:
+            if answers:
                 self._takers.append(asyncio.create_task(self._take_requests(sub.group, dispatcher)))
             for _ in range(sub.prefetch or self._prefetch):
                 task = asyncio.create_task(self._consume(sub.group, dispatcher))

@@ -9,6 +9,7 @@ late still knows the revocations issued before it. Lookups are dictionary reads.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -139,9 +140,9 @@ class Revocations:
 class TokenVerifier:
     """Turns a bearer token into a `Principal`, or raises `InvalidToken`.
 
-    A token that verified is remembered (at most `cache_size`, oldest dropped first), so a
-    client's next request with it skips the signature check; its expiry and the
-    revocations are still checked on every request.
+    A token that verified is remembered by its SHA-256 digest (at most `cache_size`, oldest
+    dropped first), so a client's next request with it skips the signature check; its
+    expiry and the revocations are still checked on every request.
     """
 
     def __init__(
@@ -154,22 +155,23 @@ class TokenVerifier:
     ) -> None:
         self._secret = secret
         self.revocations = revocations
-        self._verified: dict[str, Principal] = {}
+        self._verified: dict[bytes, Principal] = {}
         self._cache_size = cache_size
         self._clock = clock
 
     def decode(self, token: str) -> Principal:
         """Signature, algorithm, issuer, audience, required claims, expiry and `typ`."""
-        known = self._verified.get(token)
+        digest = hashlib.sha256(token.encode()).digest()
+        known = self._verified.get(digest)
         if known is not None:
             if known.expires_at > self._clock():  # PyJWT's rule: expired once now >= exp
                 return known
-            del self._verified[token]
+            del self._verified[digest]
             raise InvalidToken("token expired")
         principal = self._check(token)
         if len(self._verified) >= self._cache_size:
             del self._verified[next(iter(self._verified))]
-        self._verified[token] = principal
+        self._verified[digest] = principal
         return principal
 
     def _check(self, token: str) -> Principal:

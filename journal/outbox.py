@@ -170,7 +170,10 @@ class OutboxRelay:
             self._pruned = now
             await self._pool.execute(self._prune, self._retention)
             if self._housekeeping is not None:
-                await self._housekeeping()
+                try:
+                    await self._housekeeping()
+                except Exception:  # its own failure; the relay goes on, and so will it
+                    log.warning("housekeeping of %s failed", self._schema, exc_info=True)
 
     async def _until_ready(self) -> None:
         while self._ready is not None:

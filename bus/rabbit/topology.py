@@ -16,6 +16,7 @@
 - `eco2.<group>` of a single-active group also has `x-single-active-consumer`.
 - `eco2.<group>` of an ephemeral group (classic, exclusive, auto-delete): one process's
   own queue, gone with its connection; no retry, dead-letter or request queues.
+- A single-active group has no request queue either (its order is one at a time).
 """
 
 from __future__ import annotations
@@ -150,8 +151,12 @@ async def bind_group(broker: RabbitBroker, topology: GroupTopology) -> AbstractQ
 
 
 async def bind_requests(broker: RabbitBroker, topology: GroupTopology) -> AbstractQueue | None:
-    """Declare and bind the group's request queue; an ephemeral group has none."""
-    if topology.ephemeral:
+    """Declare and bind the group's request queue.
+
+    An ephemeral group has none, and neither has a single-active group: requests taken
+    without ack by every instance would break its one-at-a-time order.
+    """
+    if topology.ephemeral or topology.single_active:
         return None
     requests = await broker.declare_exchange(REQUESTS)
     queue = await broker.declare_queue(topology.requests_queue())

@@ -210,6 +210,7 @@ class RabbitBus:
 
     async def request(self, envelope: Envelope, *, timeout: float | None = None) -> Message[Any]:
         timeout = timeout or self._request_timeout
+        started = time.monotonic()
         key = str(envelope.message_id)
         future: asyncio.Future[Delivery] = asyncio.get_running_loop().create_future()
         self._pending[key] = future
@@ -223,8 +224,9 @@ class RabbitBus:
                 expiration=timeout,
                 deadline=timeout,
             )
+            left = max(timeout - (time.monotonic() - started), 0.0)  # one budget in all
             try:
-                delivery = await asyncio.wait_for(future, timeout)
+                delivery = await asyncio.wait_for(future, left)
             except TimeoutError:
                 raise RequestTimeout(f"no reply to {envelope.type} within {timeout}s") from None
         finally:
