@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -34,10 +33,8 @@ if not __package__:  # run as a file: keep this folder from shadowing the projec
 import aiohttp
 import asyncpg
 
-ROOT = Path(__file__).resolve().parent.parent
-ECO2 = str(Path(sys.executable).with_name("eco2"))
-RABBIT = os.environ.get("ECO2_TEST_RABBIT_URL", "amqp://guest:guest@127.0.0.1:5672/")
-POSTGRES = os.environ.get("ECO2_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+from bench.servers import ECO2, POSTGRES, RABBIT, ROOT, free_port
+
 REDIS = os.environ.get("ECO2_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 BENCH_DB = "eco2_bench"
 
@@ -109,13 +106,6 @@ async def measure(url: str, token: str | None, connections: int, seconds: float)
 # --- the system under test ---------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def _fresh_database() -> str:
     admin = await asyncpg.connect(POSTGRES)
     try:
@@ -172,7 +162,7 @@ async def _token(base: str) -> str:
 async def main(args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="eco2-bench-gateway-"))
     database = await _fresh_database()
-    gateway_port, plain_port = _free_port(), _free_port()
+    gateway_port, plain_port = free_port(), free_port()
     env = {
         "ECO2_BUS_URL": RABBIT,
         "ECO2_DATABASE_URL": database,

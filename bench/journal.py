@@ -30,6 +30,7 @@ import aiosqlite
 import asyncpg
 
 from bench.bus import Tick
+from bench.servers import POSTGRES, RABBIT
 from bus.policy import RetryPolicy
 from bus.ports import Message, Subscription
 from bus.rabbit import RabbitBus
@@ -41,8 +42,6 @@ from journal.sync import PostgresTarget, SyncLoop
 from journal.worker import JournaledWorker, Steps
 from services.runtime.migrate import migrate, package_migrations
 
-RABBIT = "amqp://guest:guest@127.0.0.1:5672/"
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 PREFETCH = 100
 
 

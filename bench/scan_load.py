@@ -35,7 +35,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -52,10 +51,8 @@ import aiohttp
 import asyncpg
 import redis.asyncio as aioredis
 
-ROOT = Path(__file__).resolve().parent.parent
-ECO2 = str(Path(sys.executable).with_name("eco2"))
-RABBIT = os.environ.get("ECO2_TEST_RABBIT_URL", "amqp://guest:guest@127.0.0.1:5672/")
-POSTGRES = os.environ.get("ECO2_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+from bench.servers import ECO2, POSTGRES, RABBIT, ROOT, free_port
+
 REDIS = "redis://127.0.0.1:6379/13"
 RABBITMQCTL = os.environ.get("RABBITMQCTL", "rabbitmqctl")
 BENCH_DB = "eco2_bench_scan"
@@ -515,13 +512,6 @@ async def load_scans(
 # --- the system under test --------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _status_kib(pid: int, field_name: str) -> int:
     """A `/proc/<pid>/status` memory field (VmRSS, VmHWM) in KiB; 0 once the process is gone."""
     try:
@@ -798,7 +788,7 @@ def line(label: str, text: str) -> None:
 async def main(args: argparse.Namespace) -> int:
     scans = args.scans
     async with system(args.keep) as sut:
-        fake_port, gateway_port = _free_port(), _free_port()
+        fake_port, gateway_port = free_port(), free_port()
         fake = f"http://127.0.0.1:{fake_port}"
         latency = ["--vision", str(args.vision), "--answer", str(args.answer)]
         await sut.spawn(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,16 +20,21 @@ POSTGRES_URL = os.environ.get("ECO2_TEST_DATABASE_URL", "postgresql://postgres@1
 REDIS_URL = os.environ.get("ECO2_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
+def unavailable(message: str) -> NoReturn:
+    """Something a test needs is missing: a failure under ECO2_REQUIRE_SERVICES=1 (CI),
+    a skip elsewhere (a laptop without the servers)."""
+    if REQUIRE_SERVICES:
+        pytest.fail(message + "; ECO2_REQUIRE_SERVICES=1 makes this a failure")
+    pytest.skip(message)
+
+
 def _require(name: str, url: str) -> str:
     parts = urlsplit(url)
     try:
         with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 0), 2):
             return url
     except OSError as exc:
-        message = f"{name} is not reachable at {parts.hostname}:{parts.port} ({exc})"
-        if REQUIRE_SERVICES:
-            pytest.fail(message + "; ECO2_REQUIRE_SERVICES=1 makes this a failure")
-        pytest.skip(message)
+        unavailable(f"{name} is not reachable at {parts.hostname}:{parts.port} ({exc})")
 
 
 @pytest.fixture(scope="session")

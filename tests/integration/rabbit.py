@@ -11,21 +11,17 @@ from contextlib import asynccontextmanager
 from urllib.parse import quote, urlsplit
 
 import aio_pika
-import pytest
 
 from bus.policy import RetryPolicy
 from bus.rabbit.topology import delete_group
-from tests.conftest import REQUIRE_SERVICES
+from tests.conftest import unavailable
 
 
 def require_rabbitmqctl(purpose: str) -> None:
     """rabbitmqctl must be on PATH; without it the test fails under ECO2_REQUIRE_SERVICES=1
     (CI) and is skipped elsewhere, like the tests that need a server."""
     if shutil.which("rabbitmqctl") is None:
-        message = f"rabbitmqctl is needed to {purpose}"
-        if REQUIRE_SERVICES:
-            pytest.fail(message + "; ECO2_REQUIRE_SERVICES=1 makes this a failure")
-        pytest.skip(message)
+        unavailable(f"rabbitmqctl is needed to {purpose}")
 
 
 async def rabbitmqctl(*args: str) -> None:
