@@ -1,6 +1,10 @@
 """The places domain: collection points near a person, imported from public data sets.
 
-`hours` holds structured opening hours (`WeeklySchedule`), the parser of the free-text
-hour cells, and `status_at` (open now, today's hours, next change) in Asia/Seoul with
-Korean public holidays.
+- `model`: a `Place` as an importer produces it, with the store-category and
+  accepted-item vocabularies of DOMAIN.md (`vocabulary` derives both from free text);
+- `hours`: structured opening hours (`WeeklySchedule`), the parser of the free-text hour
+  cells, and `status_at` (open now, today's hours, next change) in Asia/Seoul with
+  Korean public holidays;
+- `geo` and `phones`: coordinates checked to lie in Korea (map-service x/y projected with
+  pyproj) and phone numbers normalised with `phonenumbers`.
 """
