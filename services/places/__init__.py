@@ -5,6 +5,9 @@
 - `hours`: structured opening hours (`WeeklySchedule`), the parser of the free-text hour
   cells, and `status_at` (open now, today's hours, next change) in Asia/Seoul with
   Korean public holidays;
+- `importers`: pure functions from source rows to `Imported | Refused` results (the
+  KECO recycling-compensation sites, a zero-waste shop map) and the CSV file reader that
+  detects and validates the format;
 - `geo` and `phones`: coordinates checked to lie in Korea (map-service x/y projected with
   pyproj) and phone numbers normalised with `phonenumbers`.
 """

@@ -8,10 +8,15 @@ the shared folder. Missing files fail under ECO2_REQUIRE_SERVICES=1 and skip oth
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pytest
 
+from services.places.importers import Imported, Result, SourceRow, import_file
+from services.places.model import Place, Source
 from tests.conftest import unavailable
 
 REPO = Path(__file__).resolve().parents[4]
@@ -26,6 +31,29 @@ def shared_file(name: str) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class Run:
+    """A whole shared file through its importer."""
+
+    results: list[Result]
+
+    @cached_property
+    def places(self) -> dict[str, Place]:
+        """The imported places by source id."""
+        return {r.place.source_id: r.place for r in self.results if isinstance(r, Imported)}
+
+
+def row_of(base: Mapping[str, str], line: int = 7, **cells: str) -> SourceRow:
+    """A source row at `line`: the `base` cells, some replaced by `cells`."""
+    return SourceRow(line=line, fields={**base, **cells})
+
+
+def imported(path: Path, source: Source) -> Run:
+    run = import_file(path)
+    assert run.source == source, "the format is detected from the columns"
+    return Run(results=list(run.results))
+
+
 @pytest.fixture(scope="session")
 def keco_file() -> Path:
     return shared_file("keco_recycle_compensation_sites.csv")
@@ -34,3 +62,13 @@ def keco_file() -> Path:
 @pytest.fixture(scope="session")
 def zero_waste_file() -> Path:
     return shared_file("zero_waste_map.sample.csv")
+
+
+@pytest.fixture(scope="session")
+def keco_run(keco_file: Path) -> Run:
+    return imported(keco_file, Source.KECO)
+
+
+@pytest.fixture(scope="session")
+def zero_waste_run(zero_waste_file: Path) -> Run:
+    return imported(zero_waste_file, Source.ZERO_WASTE)
