@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
-from services.places.hours import DayHours, Season, TimeRange, WeeklySchedule
+from services.places.hours import (
+    SEOUL,
+    DayHours,
+    HolidayCalendar,
+    Season,
+    TimeRange,
+    WeeklySchedule,
+    status_at,
+)
 from services.places.importers import Imported, Refused, Tally, keco_place
 from services.places.model import AcceptedItem as A
 from services.places.model import Place, Source
@@ -214,3 +223,21 @@ def test_holiday_hours_from_the_notes_alone() -> None:
     said = keco_place(row_of(SITE, etcMttrCn="공휴일은 휴무"))
     assert isinstance(said, Imported)
     assert said.place.hours.holiday == DayHours.closed(note="공휴일은 휴무")
+
+
+def test_places_round_trip_through_json(keco_run: Run) -> None:
+    for place in keco_run.places.values():
+        assert Place.model_validate_json(place.model_dump_json()) == place
+        assert Place.model_validate(place.model_dump(mode="json")) == place
+
+
+def test_open_now_over_the_whole_file(keco_run: Run) -> None:
+    calendar = HolidayCalendar()
+
+    def tally(when: str) -> Counter[bool | None]:
+        instant = datetime.fromisoformat(when).replace(tzinfo=SEOUL)
+        return Counter(status_at(p.hours, instant, calendar).open for p in keco_run.places.values())
+
+    assert tally("2026-11-30T10:00") == Counter({True: 261, False: 132, None: 2}), "a Monday"
+    assert tally("2026-11-29T10:00") == Counter({False: 367, True: 28}), "a Sunday"
+    assert tally("2026-09-25T10:00") == Counter({False: 364, None: 31}), "추석"
