@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pyproj import Transformer
+from pyproj import Geod, Transformer
 
 LAT_RANGE = (33.0, 39.0)
 LON_RANGE = (124.0, 132.0)
@@ -82,8 +82,14 @@ class MapProjection:
 
     def __init__(self) -> None:
         self._transformer = Transformer.from_crs("EPSG:5181", "EPSG:4326", always_xy=True)
+        self._geod = Geod(ellps="WGS84")
 
     def to_wgs84(self, x: float, y: float) -> tuple[float, float]:
         """(lat, lon) of a map-service point."""
         lon, lat = self._transformer.transform(x / self.SCALE, y / self.SCALE)
         return float(lat), float(lon)
+
+    def apart_m(self, one: tuple[float, float], other: tuple[float, float]) -> float:
+        """The distance in metres between two (lat, lon) points on the WGS84 ellipsoid."""
+        _, _, distance = self._geod.inv(one[1], one[0], other[1], other[0])
+        return float(distance)

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from pyproj import Geod
-
 from services.places import vocabulary
 from services.places.geo import BadCoordinates, MapProjection, korean_point, number
 from services.places.importers.results import Imported, Refused, Result, SourceRow
@@ -38,7 +36,6 @@ CATEGORY_RULES = (
     rule(StoreCategory.UPCYCLE_RECYCLE, r"되살림|자원회수|재활용|업사이클|새활용|리사이클|중고"),
     rule(StoreCategory.MARKET_MART, r"마트|생협|시장"),
 )
-_GEOD = Geod(ellps="WGS84")
 
 
 def zero_waste_places(
@@ -87,8 +84,7 @@ def _position(row: SourceRow, projection: MapProjection) -> tuple[float, float]:
         return korean_point(*projection.to_wgs84(x, y))
     given = korean_point(lat, lon)
     if x is not None and y is not None:
-        mapped = projection.to_wgs84(x, y)
-        _, _, apart = _GEOD.inv(given[1], given[0], mapped[1], mapped[0])
+        apart = projection.apart_m(given, projection.to_wgs84(x, y))
         if apart > AGREEMENT_M:
             raise BadCoordinates(
                 "coordinates_conflict",

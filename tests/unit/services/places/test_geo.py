@@ -6,7 +6,6 @@ import csv
 from pathlib import Path
 
 import pytest
-from pyproj import Geod
 
 from services.places.geo import BadCoordinates, MapProjection, point_of
 
@@ -41,11 +40,10 @@ def test_good_coordinates() -> None:
 
 def test_the_projection_agrees_with_the_rows_that_have_both(zero_waste_file: Path) -> None:
     projection = MapProjection()
-    geod = Geod(ellps="WGS84")
     with zero_waste_file.open(encoding="utf-8", newline="") as f:
         both = [r for r in csv.DictReader(f) if r["lon"] and r["lat"]]
     assert len(both) == 12
     for row in both:
-        lat, lon = projection.to_wgs84(float(row["x"]), float(row["y"]))
-        _, _, apart = geod.inv(lon, lat, float(row["lon"]), float(row["lat"]))
+        mapped = projection.to_wgs84(float(row["x"]), float(row["y"]))
+        apart = projection.apart_m(mapped, (float(row["lat"]), float(row["lon"])))
         assert apart < 2.0, f"{row['display1']}: {apart:.2f} m apart"
