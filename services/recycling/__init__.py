@@ -8,5 +8,6 @@ contracts and the taxonomy. At start `queries.seed` upserts them into schema `re
 `domain` and `search` are the pure rules: resolving a category, ranking search hits.
 
 `data/items.json` is the item dictionary: 600-odd everyday things with their category,
-names, synonyms and notes, validated by `dictionary` (`terms` is how names are compared).
+names, synonyms and notes, validated by `dictionary`. `matcher` finds the items a free-text
+hint names (`terms` is how names are compared).
 """

@@ -16,6 +16,7 @@ from services.recycling import domain, terms
 from services.recycling.content import load_catalog
 from services.recycling.dictionary import Dictionary, load_dictionary, parse_dictionary
 from services.recycling.errors import ContentError
+from services.recycling.matcher import Matcher
 
 KNOWN = [key for key in domain.categories() if key[0] != taxonomy.UNCLASSIFIED]
 
@@ -72,6 +73,22 @@ def test_ids_are_unique_and_strings_trimmed() -> None:
     for item in items:
         texts = [*item.names, *([item.notes] if item.notes else [])]
         assert all(t and t == t.strip() for t in texts), item.id
+
+
+def test_every_name_finds_its_own_item() -> None:
+    matcher = Matcher(dictionary())
+    lost = []
+    for item in dictionary().items:
+        for name in item.names:
+            found = matcher.best(name)
+            if found is None or found.item.id != item.id:
+                lost.append((item.id, name, found.item.id if found else None))
+    assert lost == []
+
+
+def test_neutral_terms_find_nothing() -> None:
+    matcher = Matcher(dictionary())
+    assert [t for t in dictionary().neutral if matcher.match(t)] == []
 
 
 # item -> (middle category, a phrase its notes must hold)
