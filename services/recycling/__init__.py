@@ -10,5 +10,5 @@ contracts and the taxonomy. At start `queries.seed` upserts them into schema `re
 `data/items.json` is the item dictionary: 600-odd everyday things with their category,
 names, synonyms and notes, validated by `dictionary`. `matcher` finds the items a free-text
 hint names (`terms` is how names are compared), and `evaluate` measures its accuracy on
-labelled hints.
+labelled hints (ADR 0009).
 """
