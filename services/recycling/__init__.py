@@ -6,4 +6,9 @@ contracts and the taxonomy. At start `queries.seed` upserts them into schema `re
 (`schema/`, `store`); queries read PostgreSQL through the Redis cache-aside of `cache`.
 `handlers` holds the registry table the composition root subscribes (group `recycling`);
 `domain` and `search` are the pure rules: resolving a category, ranking search hits.
+
+`data/items.json` is the item dictionary: 600-odd everyday things with their category,
+names, synonyms and notes, validated by `dictionary`. `matcher` finds the items a free-text
+hint names (`terms` is how names are compared), and `evaluate` measures its accuracy on
+labelled hints (ADR 0010).
 """

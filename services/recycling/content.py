@@ -13,13 +13,12 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from importlib import resources
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from contracts.recycling.v1 import DisposalRules, NotAccepted
 from contracts.scan import taxonomy
-from services.recycling import domain
+from services.recycling import domain, packaged
 from services.recycling.errors import ContentError
 
 LIMITS = {"targets": (1, 15), "detailed_items": (5, 15), "steps": (2, 5)}
@@ -97,15 +96,11 @@ class Catalog:
 
 def load_catalog() -> Catalog:
     """Read and validate the packaged rules; raise ContentError listing every problem."""
-    raw = (resources.files("services.recycling") / "data" / "rules.json").read_text("utf-8")
-    return parse_catalog(json.loads(raw))
+    return parse_catalog(packaged.read("rules.json"))
 
 
 def parse_catalog(raw: object) -> Catalog:
-    try:
-        doc = _File.model_validate(raw)
-    except ValidationError as exc:
-        raise ContentError(f"rules data does not match its schema: {exc}") from None
+    doc = packaged.validate(_File, raw, "rules data")
     problems: list[str] = []
     by_key = {}
     for entry in doc.categories:

@@ -26,3 +26,7 @@ class ContentError(Exception):
 
 class SchemaMissing(Exception):
     """Schema `recycling` has not been migrated; `eco2 migrate` creates it."""
+
+
+class CasesError(Exception):
+    """An evaluation case file is malformed; the message names the line."""
