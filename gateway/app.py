@@ -1,4 +1,4 @@
-"""The Starlette application: the route table, and the subscriptions that feed it.
+"""The Starlette application: its routes, the web client, and the subscriptions that feed it.
 
 `build(deps)` returns the app and the bus subscriptions of this instance (see
 `gateway.consumers`); the composition root subscribes them before starting the bus.
@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bus.ports import Subscription
-from gateway import asyncapi, errors, openapi
+from gateway import asyncapi, errors, openapi, webapp
 from gateway.auth import Revocations, TokenVerifier
 from gateway.consumers import event_log_subscription, instance_subscription
 from gateway.context import Gateway
@@ -71,7 +71,7 @@ def build(deps: GatewayDeps) -> tuple[Starlette, list[Subscription]]:
         instance_subscription(deps.instance_id, gw.hub, revocations, gw.events),
         event_log_subscription(gw.events),
     ]
-    return _app(gw, operations(gw)), subscriptions
+    return _app(gw, operations(gw), webapp.Site.load()), subscriptions
 
 
 def create_app(deps: GatewayDeps) -> Starlette:
@@ -125,7 +125,7 @@ def operations(gw: Gateway) -> list[Operation]:
     return table
 
 
-def _app(gw: Gateway, table: Sequence[Operation]) -> Starlette:
+def _app(gw: Gateway, table: Sequence[Operation], site: webapp.Site) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Eager warm-up when the server runs the lifespan; otherwise the first token does it.
@@ -136,7 +136,7 @@ def _app(gw: Gateway, table: Sequence[Operation]) -> Starlette:
         yield
 
     app = Starlette(
-        routes=to_routes(table),
+        routes=[*to_routes(table), *webapp.routes(site)],
         middleware=[Middleware(RequestContext)],
         exception_handlers=errors.HANDLERS,
         lifespan=lifespan,

@@ -85,6 +85,18 @@ class ProfileOut(BaseModel):
         return cls(id=user.id, email=user.email, nickname=user.nickname, created_at=user.created_at)
 
 
+class ProviderOut(BaseModel):
+    name: Literal["google", "kakao", "naver"]
+    authorize_url: str
+
+
+class ProvidersOut(BaseModel):
+    """The enabled OAuth providers, and the redirect URIs a client may send them back to."""
+
+    items: list[ProviderOut]
+    redirect_uris: list[str]
+
+
 class ErrorDetail(BaseModel):
     code: str
     message: str

@@ -1,5 +1,8 @@
 """`/api/v1/auth/oauth/{provider}/*`: OAuth 2 authorization code with PKCE (S256).
 
+`/api/v1/auth/providers` lists the providers with a client id (the sign-in buttons a
+client shows) and the redirect URIs it may use.
+
 `authorize` keeps `{provider, code_verifier, redirect_uri}` in Redis under a random
 `state` for ten minutes and redirects to the provider; `callback` consumes the state
 once (GETDEL) and lets the accounts service exchange the code for an account.
@@ -14,13 +17,13 @@ import secrets
 from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from contracts.accounts.v1 import OAuthLogin, Session
 from gateway.context import Gateway
 from gateway.deps import OAuthClient
 from gateway.errors import ApiError
-from gateway.models import TokensOut
+from gateway.models import ProviderOut, ProvidersOut, TokensOut
 from gateway.routes.auth import tokens
 from gateway.routing import Operation, Param
 
@@ -46,15 +49,29 @@ def operations(gw: Gateway) -> list[Operation]:
     redis = gw.deps.redis
     ttl = gw.deps.limits.oauth_state_ttl
 
+    def configured(name: str) -> OAuthClient | None:
+        client = gw.deps.oauth.get(name)
+        return client if client is not None and client.client_id else None
+
     def enabled(request: Request) -> tuple[str, OAuthClient]:
         """The provider named in the path, if it exists and has a client id (else 404)."""
         name = str(request.path_params["provider"])
         if name not in PROVIDERS:
             raise ApiError(404, "not_found", f"no OAuth provider called {name!r}")
-        client = gw.deps.oauth.get(name)
-        if client is None or not client.client_id:
+        client = configured(name)
+        if client is None:
             raise ApiError(404, "oauth_disabled", f"sign-in with {name} is not enabled")
         return name, client
+
+    async def providers(request: Request) -> Response:
+        """What a sign-in page shows: a button for each provider with a client id."""
+        items = [
+            ProviderOut(name=name, authorize_url=f"/api/v1/auth/oauth/{name}/authorize")
+            for name in PROVIDERS
+            if configured(name) is not None
+        ]
+        out = ProvidersOut(items=items, redirect_uris=list(gw.deps.oauth_redirect_uris))
+        return JSONResponse(out.model_dump(mode="json"))
 
     async def authorize(request: Request) -> Response:
         name, client = enabled(request)
@@ -99,6 +116,14 @@ def operations(gw: Gateway) -> list[Operation]:
     path = "/api/v1/auth/oauth/{provider}"
     redirect = Param("redirect_uri", required=True, description="one of the allowed URIs")
     return [
+        Operation(
+            "GET",
+            "/api/v1/auth/providers",
+            providers,
+            "The OAuth providers enabled on this server, and the allowed redirect URIs",
+            "auth",
+            response=ProvidersOut,
+        ),
         Operation(
             "GET",
             f"{path}/authorize",
