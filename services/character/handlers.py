@@ -11,14 +11,10 @@ transaction as their effect, and a grant is recorded per scan with the status it
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
-from bus.ports import Message, Subscription
-from bus.table import table_subscription
-from contracts import Payload
+from bus.ports import Handler, Message, Subscription
 from contracts.accounts.v1 import UserDeleted, UserRegistered
 from contracts.character.v1 import (
     Catalog,
@@ -34,6 +30,7 @@ from services.character.catalog import CATALOG
 from services.character.domain import default_character, for_middle, parse_user_id
 from services.character.errors import CharacterError
 from services.character.store import GrantRow, Store
+from services.kit.table import table_subscription
 
 GROUP = "character"
 
@@ -94,10 +91,7 @@ async def user_deleted(message: Message[UserDeleted], *, store: Store) -> None:
             await tx.erase(user_id)
 
 
-AnyHandler = Callable[[Message[Any]], Awaitable[Payload | None]]
-
-
-def table(deps: Characters) -> dict[str, AnyHandler]:
+def table(deps: Characters) -> dict[str, Handler]:
     """Message type -> handler bound to its dependencies."""
     store = deps.store
     return {
@@ -110,4 +104,4 @@ def table(deps: Characters) -> dict[str, AnyHandler]:
 
 
 def subscriptions(deps: Characters) -> list[Subscription]:
-    return [table_subscription(GROUP, table(deps), answers=CharacterError)]
+    return [table_subscription(GROUP, table(deps))]
