@@ -57,7 +57,7 @@ async def grant(message: Message[Grant], *, store: Store) -> Granted:
     p = message.payload
     user_id = parse_user_id(p.user_id)
     character = for_middle(p.middle)
-    async with store.transaction(user_id) as tx:
+    async with store.of_user(user_id) as tx:
         found = await tx.grant_of(p.scan_id)
         if found is None:
             if await tx.erased(user_id):
@@ -78,7 +78,7 @@ async def grant(message: Message[Grant], *, store: Store) -> Granted:
 async def user_registered(message: Message[UserRegistered], *, store: Store) -> None:
     """Every new user owns the default character."""
     user_id = parse_user_id(message.payload.user_id)
-    async with store.transaction(user_id) as tx:
+    async with store.of_user(user_id) as tx:
         if await tx.claim(message.envelope.message_id) and not await tx.erased(user_id):
             await tx.own(user_id, default_character().code, "default")
 
@@ -86,7 +86,7 @@ async def user_registered(message: Message[UserRegistered], *, store: Store) -> 
 async def user_deleted(message: Message[UserDeleted], *, store: Store) -> None:
     """Erase everything the user owned and every grant answered to them."""
     user_id = parse_user_id(message.payload.user_id)
-    async with store.transaction(user_id) as tx:
+    async with store.of_user(user_id) as tx:
         if await tx.claim(message.envelope.message_id):
             await tx.erase(user_id)
 
