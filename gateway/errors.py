@@ -26,8 +26,9 @@ _CODES = {
     503: "unavailable",
 }
 
-# What an `error.reply` code of a query means over HTTP; the code itself is kept. Any code
-# not listed is the other service's failure, not the client's: 502.
+# What an `error.reply` code of a query means over HTTP; the code itself is kept. Every code
+# a domain publishes (`contracts/<domain>/errors.py`) is listed (tests/unit/gateway checks);
+# any other is the other service's failure, not the client's: 502.
 REMOTE_STATUS = {
     "email_taken": 409,
     "invalid_credentials": 401,
@@ -44,6 +45,8 @@ REMOTE_STATUS = {
     "grant_conflict": 409,
     "oauth_disabled": 404,
     "oauth_failed": 400,
+    "invalid_redirect_uri": 400,
+    "user_deleted": 410,
     "rate_limited": 429,
     "forbidden": 403,
 }

@@ -4,7 +4,7 @@ Call `claim` in the same transaction as the consumer's effect: it returns False 
 consumer has already applied the message (a redelivery, or a republished event with the
 same derived id), and the consumer then skips its effect and acknowledges.
 
-Each domain's first migration that consumes events includes `INBOX_DDL`.
+A domain's migration includes `INBOX_DDL` with the line `-- eco2:include inbox`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import uuid
 
 from journal.outbox import Connection
 
-# Copied verbatim into every domain migration whose consumers change state.
+# The one definition; `eco2 migrate` puts it where a migration says `-- eco2:include inbox`.
 INBOX_DDL = """
 CREATE TABLE inbox (
     message_id  uuid NOT NULL,

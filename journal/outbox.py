@@ -8,7 +8,7 @@ replicas may run: a transaction-scoped advisory lock lets one relay publish at a
 order holds) and `FOR UPDATE SKIP LOCKED` keeps the claim itself cheap. A crash between
 publish and commit publishes a row again with the same message id, which consumers drop.
 
-Each domain's first migration includes `OUTBOX_DDL` (see that constant).
+A domain's migration includes `OUTBOX_DDL` with the line `-- eco2:include outbox`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from contracts import Envelope
 
 log = logging.getLogger(__name__)
 
-# Copied verbatim into every domain migration that publishes events.
+# The one definition; `eco2 migrate` puts it where a migration says `-- eco2:include outbox`.
 OUTBOX_DDL = """
 CREATE TABLE outbox (
     id           bigserial PRIMARY KEY,

@@ -11,14 +11,10 @@ of the user it created, and a redelivered `auth.refresh` is not mistaken for reu
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
-from bus.ports import Message, Subscription
-from bus.table import table_subscription
-from contracts import Payload
+from bus.ports import Handler, Subscription
 from contracts.accounts.v1 import (
     DeleteUser,
     GetUser,
@@ -30,12 +26,12 @@ from contracts.accounts.v1 import (
     UpdateUser,
 )
 from services.accounts import auth, profile
-from services.accounts.errors import AccountError
 from services.accounts.oauth import OAuthProviders
 from services.accounts.passwords import Passwords
 from services.accounts.revocations import Revocations
 from services.accounts.sessions import Sessions
 from services.accounts.store import Store
+from services.kit.table import table_subscription
 
 GROUP = "accounts"
 
@@ -52,10 +48,7 @@ class Accounts:
     password_min_length: int
 
 
-AnyHandler = Callable[[Message[Any]], Awaitable[Payload]]
-
-
-def table(deps: Accounts) -> dict[str, AnyHandler]:
+def table(deps: Accounts) -> dict[str, Handler]:
     """Message type -> handler bound to its dependencies."""
     store, sessions, revocations = deps.store, deps.sessions, deps.revocations
     return {
@@ -85,4 +78,4 @@ def table(deps: Accounts) -> dict[str, AnyHandler]:
 
 
 def subscriptions(deps: Accounts) -> list[Subscription]:
-    return [table_subscription(GROUP, table(deps), answers=AccountError)]
+    return [table_subscription(GROUP, table(deps))]

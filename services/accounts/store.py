@@ -7,16 +7,13 @@ goes into the same transaction through `Tx.enqueue` (the outbox). Only SQL lives
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import asyncpg
 
-from contracts import Envelope
 from contracts.accounts.v1 import UserView
-from journal.outbox import Connection, enqueue
+from services.kit.store import PostgresStore, Statements
 
 SCHEMA = "accounts"
 _USER = "u.id, u.email, u.nickname, u.created_at, u.registered_by, u.deleted_at, u.deleted_by"
@@ -61,14 +58,9 @@ def _user(row: asyncpg.Record | None) -> UserRow | None:
     return UserRow(*(row[k] for k in UserRow.__dataclass_fields__))
 
 
-class Store:
+class Store(PostgresStore["Tx"]):
     def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
-        async with self._pool.acquire() as conn, conn.transaction():
-            yield Tx(conn)
+        super().__init__(pool, Tx)
 
     async def user(self, user_id: uuid.UUID) -> UserRow | None:
         return _user(
@@ -92,14 +84,10 @@ class Store:
         return user, row["hash"]
 
 
-class Tx:
-    """Statements inside one transaction."""
+class Tx(Statements):
+    """Statements inside one transaction, beside the outbox's `enqueue`."""
 
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    async def enqueue(self, envelopes: Sequence[Envelope]) -> None:
-        await enqueue(self._conn, SCHEMA, envelopes)
+    schema = SCHEMA
 
     async def insert_user(self, email: str, nickname: str, request_id: uuid.UUID) -> UserRow | None:
         """A new user, or None when the email is taken."""

@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -36,6 +38,7 @@ from contracts.scan.v1 import (
 from journal.worker import Steps, split_reason
 from services.ai import answers, domain
 from services.ai.provider import BadModelOutput, Photo, Provider
+from services.kit.worker import WorkerSpec
 from services.objects import ObjectNotFound, ObjectStore
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,17 @@ GROUP = "ai"
 BINDINGS = ("scan.image_prepared",)
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """Everything the task needs, built once by the composition root."""
+
+    provider: Provider
+    objects: ObjectStore
+    requester: Requester
+    publisher: Publisher
+    request_timeout: float | None = None
 
 
 class RulesStep(BaseModel):
@@ -209,3 +223,16 @@ def failed(message: Message[Any], reason: str) -> Sequence[Payload]:
     return [
         ScanFailed(scan_id=task.scan_id, user_id=task.user_id, stage=stage, code=code, message=text)
     ]
+
+
+def worker(deps: Pipeline) -> WorkerSpec:
+    """The journaled worker: `pipeline` bound to `deps`, and `failed`."""
+    work = partial(
+        pipeline,
+        provider=deps.provider,
+        objects=deps.objects,
+        requester=deps.requester,
+        publisher=deps.publisher,
+        request_timeout=deps.request_timeout,
+    )
+    return WorkerSpec(GROUP, BINDINGS, work, failed)

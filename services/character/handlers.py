@@ -11,14 +11,10 @@ transaction as their effect, and a grant is recorded per scan with the status it
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
-from bus.ports import Message, Subscription
-from bus.table import table_subscription
-from contracts import Payload
+from bus.ports import Handler, Message, Subscription
 from contracts.accounts.v1 import UserDeleted, UserRegistered
 from contracts.character.v1 import (
     Catalog,
@@ -34,6 +30,7 @@ from services.character.catalog import CATALOG
 from services.character.domain import default_character, for_middle, parse_user_id
 from services.character.errors import CharacterError
 from services.character.store import GrantRow, Store
+from services.kit.table import table_subscription
 
 GROUP = "character"
 
@@ -60,7 +57,7 @@ async def grant(message: Message[Grant], *, store: Store) -> Granted:
     p = message.payload
     user_id = parse_user_id(p.user_id)
     character = for_middle(p.middle)
-    async with store.transaction(user_id) as tx:
+    async with store.of_user(user_id) as tx:
         found = await tx.grant_of(p.scan_id)
         if found is None:
             if await tx.erased(user_id):
@@ -81,7 +78,7 @@ async def grant(message: Message[Grant], *, store: Store) -> Granted:
 async def user_registered(message: Message[UserRegistered], *, store: Store) -> None:
     """Every new user owns the default character."""
     user_id = parse_user_id(message.payload.user_id)
-    async with store.transaction(user_id) as tx:
+    async with store.of_user(user_id) as tx:
         if await tx.claim(message.envelope.message_id) and not await tx.erased(user_id):
             await tx.own(user_id, default_character().code, "default")
 
@@ -89,15 +86,12 @@ async def user_registered(message: Message[UserRegistered], *, store: Store) -> 
 async def user_deleted(message: Message[UserDeleted], *, store: Store) -> None:
     """Erase everything the user owned and every grant answered to them."""
     user_id = parse_user_id(message.payload.user_id)
-    async with store.transaction(user_id) as tx:
+    async with store.of_user(user_id) as tx:
         if await tx.claim(message.envelope.message_id):
             await tx.erase(user_id)
 
 
-AnyHandler = Callable[[Message[Any]], Awaitable[Payload | None]]
-
-
-def table(deps: Characters) -> dict[str, AnyHandler]:
+def table(deps: Characters) -> dict[str, Handler]:
     """Message type -> handler bound to its dependencies."""
     store = deps.store
     return {
@@ -110,4 +104,4 @@ def table(deps: Characters) -> dict[str, AnyHandler]:
 
 
 def subscriptions(deps: Characters) -> list[Subscription]:
-    return [table_subscription(GROUP, table(deps), answers=CharacterError)]
+    return [table_subscription(GROUP, table(deps))]

@@ -1,6 +1,6 @@
 """The character schema in PostgreSQL: the catalog, ownership, per-scan grants, erasures.
 
-Every change runs in `Store.transaction(user_id)`, which holds a lock on that user until
+Every change runs in `Store.of_user(user_id)`, a transaction that holds a lock on that user until
 commit: grants, the default grant and erasure of one user take turns, so two concurrent
 scans cannot both acquire the same character and an erasure cannot miss a grant in flight.
 Only SQL lives here.
@@ -9,18 +9,16 @@ Only SQL lives here.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 import asyncpg
 
 from contracts.character.v1 import Character, GrantStatus, OwnedCharacter, Source
-from journal import inbox
-from journal.outbox import Connection
+from services.kit.store import PostgresStore, Statements
 
 SCHEMA = "character"
-CONSUMER = "character"
 
 
 @dataclass(frozen=True)
@@ -33,20 +31,13 @@ class GrantRow:
     status: GrantStatus
 
 
-class Store:
+class Store(PostgresStore["Tx"]):
     def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
+        super().__init__(pool, Tx)
 
-    @asynccontextmanager
-    async def transaction(self, user_id: uuid.UUID) -> AsyncIterator[Tx]:
+    def of_user(self, user_id: uuid.UUID) -> AbstractAsyncContextManager[Tx]:
         """A transaction holding `user_id`'s lock (a transaction-scoped advisory lock)."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))",
-                SCHEMA,
-                str(user_id),
-            )
-            yield Tx(conn)
+        return self.transaction(lock=str(user_id))
 
     async def seed(self, catalog: Sequence[Character]) -> None:
         """Upsert the catalog; rows that already match are left untouched."""
@@ -73,15 +64,10 @@ class Store:
         return [OwnedCharacter(**dict(row)) for row in rows]
 
 
-class Tx:
-    """Statements inside one user's transaction."""
+class Tx(Statements):
+    """Statements inside one user's transaction, beside the inbox's `claim`."""
 
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    async def claim(self, message_id: uuid.UUID) -> bool:
-        """Record an event as applied (the inbox); False if it already was."""
-        return await inbox.claim(self._conn, SCHEMA, message_id, CONSUMER)
+    schema = SCHEMA
 
     async def erased(self, user_id: uuid.UUID) -> bool:
         found = await self._conn.fetchval(

@@ -1,23 +1,14 @@
-"""The recycling domain's errors: each carries a stable code the gateway maps to HTTP.
-
-Handlers raise `RecyclingError`; the registry table in `handlers` translates it into the
-bus's `RequestFailed`, which the requester receives as an `error.reply` with that code.
-"""
+"""The recycling domain's errors; the codes of its queries are published in
+`contracts.recycling.errors`."""
 
 from __future__ import annotations
 
-from typing import Literal
+from contracts.recycling.errors import Code
+from services.kit.errors import DomainError
 
-Code = Literal["not_found"]
 
-
-class RecyclingError(Exception):
-    """An expected failure of a recycling query, with a stable `code`."""
-
-    def __init__(self, code: Code, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code: Code = code
-        self.message = message
+class RecyclingError(DomainError[Code]):
+    """An expected failure of a recycling query."""
 
 
 class ContentError(Exception):

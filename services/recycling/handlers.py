@@ -7,13 +7,9 @@ which the requester receives as an `error.reply` with the error's code.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any
 
-from bus.ports import Message, Subscription
-from bus.table import table_subscription
-from contracts import Payload
+from bus.ports import Handler, Message, Subscription
 from contracts.recycling.v1 import (
     CategoryTree,
     GetCategories,
@@ -22,14 +18,12 @@ from contracts.recycling.v1 import (
     RulesFound,
     Search,
 )
+from services.kit.table import table_subscription
 from services.recycling import domain
-from services.recycling.errors import RecyclingError
 from services.recycling.queries import Reader
 from services.recycling.search import search as rank_hits
 
 GROUP = "recycling"
-
-AnyHandler = Callable[[Message[Any]], Awaitable[Payload]]
 
 
 async def categories(message: Message[GetCategories]) -> CategoryTree:
@@ -49,7 +43,7 @@ async def search(message: Message[Search], *, reader: Reader) -> Matches:
     return Matches(items=rank_hits(await reader.index(), request.q, request.limit))
 
 
-def table(reader: Reader) -> dict[str, AnyHandler]:
+def table(reader: Reader) -> dict[str, Handler]:
     """Message type -> handler bound to its dependencies."""
     return {
         GetCategories.__message_type__: categories,
@@ -59,4 +53,4 @@ def table(reader: Reader) -> dict[str, AnyHandler]:
 
 
 def subscriptions(reader: Reader) -> list[Subscription]:
-    return [table_subscription(GROUP, table(reader), answers=RecyclingError)]
+    return [table_subscription(GROUP, table(reader))]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
-from functools import partial
 from typing import TYPE_CHECKING
 
 import httpx
@@ -26,6 +25,7 @@ from services.ai import handlers as ai_handlers
 from services.character import handlers as character_handlers
 from services.character.catalog import CATALOG
 from services.character.store import Store as CharacterStore
+from services.kit.worker import WorkerSpec
 from services.recycling import handlers as recycling_handlers
 from services.recycling.cache import Cache as RecyclingCache
 from services.recycling.content import load_catalog as load_recycling_catalog
@@ -33,7 +33,7 @@ from services.recycling.queries import Reader as RecyclingReader
 from services.recycling.queries import seed as seed_recycling
 from services.recycling.store import Store as RecyclingStore
 from services.runtime.resources import Resources, build_provider, jwt_secret
-from services.runtime.workers import WorkerSpec, journaled
+from services.runtime.workers import journaled
 from services.scan import handlers as scan_handlers
 from services.scan.store import SCHEMA as SCAN_SCHEMA
 from services.scan.store import Store as ScanStore
@@ -121,41 +121,30 @@ def worker_spec(name: str, resources: Resources) -> WorkerSpec:
     """The journaled task of worker `name`, bound to this process's resources."""
     match name:
         case "storage":
-            return WorkerSpec(
-                name,
-                storage_handlers.GROUP,
-                storage_handlers.BINDINGS,
-                partial(
-                    storage_handlers.store_image,
-                    objects=resources.objects,
-                    max_bytes=resources.settings.max_image_bytes,
-                ),
-                storage_handlers.failed,
+            return storage_handlers.worker(
+                storage_handlers.Storage(
+                    objects=resources.objects, max_bytes=resources.settings.max_image_bytes
+                )
             )
         case "ai":
-            return WorkerSpec(
-                name,
-                ai_handlers.GROUP,
-                ai_handlers.BINDINGS,
-                partial(
-                    ai_handlers.pipeline,
+            return ai_handlers.worker(
+                ai_handlers.Pipeline(
                     provider=build_provider(resources.settings, resources.redis),
                     objects=resources.objects,
                     requester=resources.bus,
                     publisher=resources.bus,
                     request_timeout=resources.settings.request_timeout,
-                ),
-                ai_handlers.failed,
+                )
             )
     raise ValueError(f"no journaled worker called {name!r}")
 
 
 async def storage(resources: Resources, stack: AsyncExitStack) -> Sequence[Subscription]:
-    return [await journaled(resources, stack, worker_spec("storage", resources))]
+    return [await journaled(resources, stack, "storage", worker_spec("storage", resources))]
 
 
 async def ai(resources: Resources, stack: AsyncExitStack) -> Sequence[Subscription]:
-    return [await journaled(resources, stack, worker_spec("ai", resources))]
+    return [await journaled(resources, stack, "ai", worker_spec("ai", resources))]
 
 
 async def replay_worker(name: str, resources: Resources, journal: Journal) -> JournaledWorker:

@@ -4,6 +4,11 @@ Each domain keeps `schema/NNNN_title.sql` files in its package. A migration runs
 transaction with `search_path` set to the domain's schema and is recorded in
 `public.eco2_migrations` with its checksum; an applied file that changed is an error.
 An advisory lock keeps concurrent `eco2 migrate` runs (several pods) from racing.
+
+The tables every domain shapes alike, the outbox and the inbox (`journal.outbox`,
+`journal.inbox`), are written once: a migration includes one with a line of its own,
+`-- eco2:include outbox`, which `discover` replaces by that table's DDL. The checksum is of
+the result, so a changed definition is caught like a changed file.
 """
 
 from __future__ import annotations
@@ -17,9 +22,16 @@ from importlib.resources.abc import Traversable
 
 import asyncpg
 
+from journal.inbox import INBOX_DDL
+from journal.outbox import OUTBOX_DDL
+
 _FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _DOMAIN = re.compile(r"^[a-z][a-z0-9_]*$")
 _LOCK_KEY = 0x6563_6F32  # "eco2"
+_INCLUDE = re.compile(r"^-- eco2:include (\S+)$", re.MULTILINE)
+
+# What `-- eco2:include <name>` stands for.
+SHARED_TABLES = {"outbox": OUTBOX_DDL, "inbox": INBOX_DDL}
 
 
 class MigrationError(Exception):
@@ -38,6 +50,19 @@ class Migration:
         return hashlib.sha256(self.sql.encode()).hexdigest()
 
 
+def expand(domain: str, name: str, sql: str) -> str:
+    """`sql` with each `-- eco2:include <table>` line replaced by that table's DDL."""
+
+    def table(match: re.Match[str]) -> str:
+        ddl = SHARED_TABLES.get(match[1])
+        if ddl is None:
+            known = ", ".join(sorted(SHARED_TABLES))
+            raise MigrationError(f"{domain} {name}: no shared table {match[1]!r} ({known})")
+        return ddl.strip()
+
+    return _INCLUDE.sub(table, sql)
+
+
 def discover(domain: str, folder: Traversable) -> list[Migration]:
     if not _DOMAIN.match(domain):
         raise MigrationError(f"bad domain name {domain!r}")
@@ -45,7 +70,8 @@ def discover(domain: str, folder: Traversable) -> list[Migration]:
     for entry in folder.iterdir():
         match = _FILE.match(entry.name)
         if match:
-            found.append(Migration(domain, int(match[1]), match[2], entry.read_text("utf-8")))
+            sql = expand(domain, entry.name, entry.read_text("utf-8"))
+            found.append(Migration(domain, int(match[1]), match[2], sql))
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
     if versions != list(range(1, len(found) + 1)):

@@ -5,30 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 
 from bus.ports import Subscription
 from journal.faults import Faults
 from journal.store import Journal
 from journal.sync import PostgresTarget, SyncLoop
-from journal.worker import FailureOutcome, JournaledWorker, Work
+from journal.worker import JournaledWorker
+from services.kit.worker import WorkerSpec
 from services.runtime.resources import Resources
 
 
-@dataclass(frozen=True)
-class WorkerSpec:
-    name: str
-    group: str
-    bindings: Sequence[str]
-    work: Work
-    on_failure: FailureOutcome
-
-
-async def journaled(resources: Resources, stack: AsyncExitStack, spec: WorkerSpec) -> Subscription:
+async def journaled(
+    resources: Resources, stack: AsyncExitStack, name: str, spec: WorkerSpec
+) -> Subscription:
+    """Worker `name` (its journal file is `<name>.journal`) consuming for `spec`."""
     settings = resources.settings
-    name, work, on_failure = spec.name, spec.work, spec.on_failure
+    work, on_failure = spec.work, spec.on_failure
     faults = Faults.parse(settings.faults)
     journal = await Journal.open(
         settings.journal_dir / f"{name}.journal",

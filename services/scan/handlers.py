@@ -13,13 +13,12 @@ applies them, and an event that would move a scan backwards changes nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from bus.ports import Message, Subscription
-from bus.table import table_subscription
-from contracts import Payload, derive_id, new_envelope
+from bus.ports import Handler, Message, Subscription
+from contracts import derive_id, new_envelope
 from contracts.accounts.v1 import UserDeleted
 from contracts.scan.v1 import (
     CreateScan,
@@ -32,6 +31,7 @@ from contracts.scan.v1 import (
     ScanRecord,
     ScanRequested,
 )
+from services.kit.table import table_subscription
 from services.scan import domain
 from services.scan.domain import ScanState
 from services.scan.errors import ScanRequestError
@@ -157,10 +157,7 @@ async def user_deleted(message: Message[UserDeleted], *, store: Store) -> None:
             await tx.erase(message.payload.user_id)
 
 
-AnyHandler = Callable[[Message[Any]], Awaitable[Payload | None]]
-
-
-def table(store: Store) -> dict[str, AnyHandler]:
+def table(store: Store) -> dict[str, Handler]:
     """Message type -> handler bound to its dependencies."""
     return {
         CreateScan.__message_type__: partial(create, store=store),
@@ -174,4 +171,4 @@ def table(store: Store) -> dict[str, AnyHandler]:
 
 
 def subscriptions(store: Store) -> list[Subscription]:
-    return [table_subscription(GROUP, table(store), answers=ScanRequestError)]
+    return [table_subscription(GROUP, table(store))]

@@ -8,20 +8,15 @@ inbox. Only SQL lives here.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
 from datetime import datetime
 
 import asyncpg
 
-from contracts import Envelope
 from contracts.scan.v1 import ScanError, ScanResult
-from journal import inbox
-from journal.outbox import Connection, enqueue
+from services.kit.store import PostgresStore, Statements
 from services.scan.domain import IDEMPOTENCY_WINDOW, ScanState
 
 SCHEMA = "scan"
-CONSUMER = "scan"
 _COLUMNS = (
     "id, user_id, status, stage, progress, created_at, completed_at, result,"
     " error_code, error_message"
@@ -46,14 +41,9 @@ def _state(row: asyncpg.Record | None) -> ScanState | None:
     )
 
 
-class Store:
+class Store(PostgresStore["Tx"]):
     def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
-        async with self._pool.acquire() as conn, conn.transaction():
-            yield Tx(conn)
+        super().__init__(pool, Tx)
 
     async def forget_expired_keys(self) -> int:
         """Delete idempotency keys older than the window (nobody can use them); how many."""
@@ -96,18 +86,11 @@ class Store:
         return [s for s in map(_state, rows) if s is not None]
 
 
-class Tx:
-    """Statements inside one transaction."""
+class Tx(Statements):
+    """Statements inside one transaction, beside the outbox's `enqueue` and the inbox's
+    `claim`."""
 
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    async def enqueue(self, envelopes: Sequence[Envelope]) -> None:
-        await enqueue(self._conn, SCHEMA, envelopes)
-
-    async def claim(self, message_id: uuid.UUID) -> bool:
-        """Record an event as applied (the inbox); False if it already was."""
-        return await inbox.claim(self._conn, SCHEMA, message_id, CONSUMER)
+    schema = SCHEMA
 
     async def created_by(self, request_id: uuid.UUID) -> ScanState | None:
         """The scan an earlier delivery of this `scan.create` request created."""

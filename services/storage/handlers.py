@@ -15,18 +15,29 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from bus.ports import Message, Reject
 from contracts import Payload
 from contracts.scan.v1 import ImagePrepared, ScanFailed, ScanRequested
 from journal.worker import Steps, split_reason
+from services.kit.worker import WorkerSpec
 from services.objects import ObjectNotFound, ObjectStore, ObjectTooLarge
 from services.storage.errors import InvalidImage
 from services.storage.image import prepare
 
 GROUP = "storage"
 BINDINGS = ("scan.requested",)
+
+
+@dataclass(frozen=True)
+class Storage:
+    """Everything the task needs, built once by the composition root."""
+
+    objects: ObjectStore
+    max_bytes: int
 
 
 def prepared_key(content_hash: str) -> str:
@@ -78,3 +89,9 @@ def failed(message: Message[Any], reason: str) -> Sequence[Payload]:
             scan_id=task.scan_id, user_id=task.user_id, stage="storage", code=code, message=text
         )
     ]
+
+
+def worker(deps: Storage) -> WorkerSpec:
+    """The journaled worker: `store_image` bound to `deps`, and `failed`."""
+    work = partial(store_image, objects=deps.objects, max_bytes=deps.max_bytes)
+    return WorkerSpec(GROUP, BINDINGS, work, failed)

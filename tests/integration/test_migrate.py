@@ -9,6 +9,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from contracts import new_envelope
+from contracts.system.v1 import Ping
+from journal.inbox import claim
+from journal.outbox import enqueue
 from services.runtime.migrate import MigrationError, discover, migrate
 
 pytestmark = pytest.mark.postgres
@@ -76,3 +80,24 @@ def test_gaps_in_numbering_are_refused(tmp_path: Path) -> None:
     folder = write(tmp_path / "schema", {"0001_a.sql": "", "0003_c.sql": ""})
     with pytest.raises(MigrationError, match="without gaps"):
         discover("shop", folder)
+
+
+async def test_an_included_outbox_and_inbox_work_in_the_domains_schema(
+    postgres_url: str, domain: str, tmp_path: Path
+) -> None:
+    folder = write(
+        tmp_path / "schema",
+        {"0001_first.sql": "-- eco2:include outbox\n\n-- eco2:include inbox\n"},
+    )
+    await migrate(postgres_url, discover(domain, folder))
+    event = new_envelope(Ping(note="hello"))
+    connection = await asyncpg.connect(postgres_url)
+    try:
+        async with connection.transaction():
+            await enqueue(connection, domain, [event])
+            assert await claim(connection, domain, event.message_id, "notes")
+            assert not await claim(connection, domain, event.message_id, "notes")
+        rows = await connection.fetch(f'SELECT message_id, type FROM "{domain}".outbox')
+    finally:
+        await connection.close()
+    assert [(r["message_id"], r["type"]) for r in rows] == [(event.message_id, "system.ping")]

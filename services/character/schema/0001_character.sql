@@ -40,9 +40,4 @@ CREATE TABLE erased_users (
     erased_at timestamptz NOT NULL DEFAULT now()
 );
 
-CREATE TABLE inbox (
-    message_id  uuid NOT NULL,
-    consumer    text NOT NULL,
-    received_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (message_id, consumer)
-);
+-- eco2:include inbox

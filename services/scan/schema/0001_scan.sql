@@ -32,19 +32,6 @@ CREATE TABLE idempotency_keys (
     PRIMARY KEY (user_id, key)
 );
 
-CREATE TABLE outbox (
-    id           bigserial PRIMARY KEY,
-    message_id   uuid NOT NULL UNIQUE,
-    type         text NOT NULL,
-    envelope     jsonb NOT NULL,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    published_at timestamptz
-);
-CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
+-- eco2:include outbox
 
-CREATE TABLE inbox (
-    message_id  uuid NOT NULL,
-    consumer    text NOT NULL,
-    received_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (message_id, consumer)
-);
+-- eco2:include inbox

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -76,12 +75,12 @@ async def make(tmp_path: Path) -> AsyncIterator[Make]:
         journal = await Journal.open(tmp_path / "storage.journal", worker="storage")
         broker = MemoryBroker()
         bus = MemoryBus(build_registry(), broker=broker, policy=POLICY)
-        work = partial(handlers.store_image, objects=objects, max_bytes=max_bytes)
+        spec = handlers.worker(handlers.Storage(objects=objects, max_bytes=max_bytes))
         worker = JournaledWorker(
-            journal, bus, build_registry(), work, handlers.failed, max_attempts=3
+            journal, bus, build_registry(), spec.work, spec.on_failure, max_attempts=3
         )
         outcomes = Recorder()
-        bus.subscribe(Subscription(handlers.GROUP, list(handlers.BINDINGS), worker.handle))
+        bus.subscribe(Subscription(spec.group, list(spec.bindings), worker.handle))
         bus.subscribe(Subscription("scan", ["scan.image_prepared", "scan.failed"], outcomes))
         await bus.start()
         opened.append((journal, bus))

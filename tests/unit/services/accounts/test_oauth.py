@@ -1,13 +1,9 @@
-"""Reading each provider's user-info answer; the schema includes the outbox and inbox DDL."""
+"""Reading each provider's user-info answer."""
 
 from __future__ import annotations
 
-from importlib import resources
-
 import pytest
 
-from journal.inbox import INBOX_DDL
-from journal.outbox import OUTBOX_DDL
 from services.accounts.oauth import ProviderIdentity, parse_userinfo
 
 
@@ -44,9 +40,3 @@ def test_naver_never_claims_a_verified_email() -> None:
 def test_answers_without_a_subject_are_refused() -> None:
     with pytest.raises(ValueError, match="sub"):
         parse_userinfo("google", {"email": "a@example.com"})
-
-
-def test_the_accounts_migration_includes_the_outbox_and_inbox_tables() -> None:
-    sql = (resources.files("services.accounts") / "schema" / "0001_accounts.sql").read_text()
-    assert OUTBOX_DDL.strip() in sql
-    assert INBOX_DDL.strip() in sql

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -124,19 +123,25 @@ async def make(tmp_path: Path) -> AsyncIterator[Make]:
     async def build(provider: Spy, services: Services | None, request_timeout: float = 1.0) -> Rig:
         journal = await Journal.open(tmp_path / "ai.journal", worker="ai")
         bus = MemoryBus(build_registry(), policy=POLICY, request_timeout=request_timeout)
-        work = partial(
-            handlers.pipeline,
-            provider=provider,
-            objects=objects,
-            requester=bus,
-            publisher=bus,
-            request_timeout=request_timeout,
+        spec = handlers.worker(
+            handlers.Pipeline(
+                provider=provider,
+                objects=objects,
+                requester=bus,
+                publisher=bus,
+                request_timeout=request_timeout,
+            )
         )
         worker = JournaledWorker(
-            journal, bus, build_registry(), work, handlers.failed, max_attempts=POLICY.max_attempts
+            journal,
+            bus,
+            build_registry(),
+            spec.work,
+            spec.on_failure,
+            max_attempts=POLICY.max_attempts,
         )
         seen = Recorder()
-        bus.subscribe(Subscription(handlers.GROUP, handlers.BINDINGS, worker.handle))
+        bus.subscribe(Subscription(spec.group, spec.bindings, worker.handle))
         bus.subscribe(Subscription("downstream", ["scan.*"], seen))
         if services is not None:
             bus.subscribe(
