@@ -6,20 +6,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
 from bus.ports import Subscription
-from gateway import asyncapi, errors, openapi, webapp
+from gateway import errors, webapp
 from gateway.auth import Revocations, TokenVerifier
 from gateway.consumers import event_log_subscription, instance_subscription
 from gateway.context import Gateway
@@ -36,17 +31,30 @@ from gateway.routes import (
     realtime,
     recycling,
     scans,
+    system,
     uploads,
     users,
 )
 from gateway.routing import Operation, to_routes
 
-__all__ = ["Check", "GatewayDeps", "Limits", "OAuthClient", "build", "create_app"]
+__all__ = ["OPERATIONS", "Check", "GatewayDeps", "Limits", "OAuthClient", "build"]
 
 log = logging.getLogger(__name__)
 
-TITLE = "Eco² API"
-VERSION = "1.0.0"
+
+OPERATIONS: tuple[Operation, ...] = (
+    *system.OPERATIONS,
+    *auth.OPERATIONS,
+    *oauth.OPERATIONS,
+    *users.OPERATIONS,
+    *realtime.OPERATIONS,
+    *events.OPERATIONS,
+    *uploads.OPERATIONS,
+    *scans.OPERATIONS,
+    *recycling.OPERATIONS,
+    *characters.OPERATIONS,
+)
+"""Every route of the API, in the order Starlette matches them and OpenAPI lists them."""
 
 
 def build(deps: GatewayDeps) -> tuple[Starlette, list[Subscription]]:
@@ -71,58 +79,7 @@ def build(deps: GatewayDeps) -> tuple[Starlette, list[Subscription]]:
         instance_subscription(deps.instance_id, gw.hub, revocations, gw.events),
         event_log_subscription(gw.events),
     ]
-    return _app(gw, operations(gw), webapp.Site.load()), subscriptions
-
-
-def create_app(deps: GatewayDeps) -> Starlette:
-    return build(deps)[0]
-
-
-def operations(gw: Gateway) -> list[Operation]:
-    deps = gw.deps
-
-    async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
-
-    async def readyz(request: Request) -> Response:
-        results = await asyncio.gather(
-            *(_check(check, deps.check_timeout) for check in deps.readiness.values())
-        )
-        checks = dict(zip(deps.readiness, results, strict=True))
-        ready = all(checks.values())
-        body = {"status": "ready" if ready else "not_ready", "checks": checks}
-        return JSONResponse(body, status_code=200 if ready else 503)
-
-    async def metrics(request: Request) -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-    table: list[Operation] = []
-
-    async def openapi_json(request: Request) -> Response:
-        return JSONResponse(openapi.document(table, title=TITLE, version=VERSION))
-
-    async def asyncapi_json(request: Request) -> Response:
-        return JSONResponse(asyncapi.document(deps.registry, title=TITLE, version=VERSION))
-
-    table += [
-        Operation("GET", "/healthz", healthz, "Liveness", media="application/json"),
-        Operation(
-            "GET", "/readyz", readyz, "Readiness of the bus, database and cache", errors=(503,)
-        ),
-        Operation("GET", "/metrics", metrics, "Prometheus metrics", media="text/plain"),
-        Operation("GET", "/openapi.json", openapi_json, "This document"),
-        Operation("GET", "/asyncapi.json", asyncapi_json, "The bus messages (AsyncAPI 2.6)"),
-        *auth.operations(gw),
-        *oauth.operations(gw),
-        *users.operations(gw),
-        *realtime.operations(gw),
-        *events.operations(gw),
-        *uploads.operations(gw),
-        *scans.operations(gw),
-        *recycling.operations(gw),
-        *characters.operations(gw),
-    ]
-    return table
+    return _app(gw, OPERATIONS, webapp.Site.load()), subscriptions
 
 
 def _app(gw: Gateway, table: Sequence[Operation], site: webapp.Site) -> Starlette:
@@ -142,11 +99,5 @@ def _app(gw: Gateway, table: Sequence[Operation], site: webapp.Site) -> Starlett
         lifespan=lifespan,
     )
     app.state.gateway = gw
+    app.state.operations = table
     return app
-
-
-async def _check(check: Any, timeout: float) -> bool:
-    try:
-        return bool(await asyncio.wait_for(check(), timeout))
-    except Exception:
-        return False

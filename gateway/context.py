@@ -1,4 +1,8 @@
-"""What every route shares: the dependencies and the per-instance state built from them."""
+"""What every route shares: the dependencies and the per-instance state built from them.
+
+`build` keeps the one `Gateway` of an app in `app.state.gateway`; an endpoint, a plain
+module-level function, finds it with `Gateway.of(request)`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from starlette.requests import HTTPConnection
 
 from contracts import Payload, new_envelope
 from gateway.auth import Principal, TokenVerifier, current_user
-from gateway.deps import GatewayDeps
+from gateway.deps import GatewayDeps, Limits
 from gateway.errors import ApiError
 from gateway.eventlog import EventLog
 from gateway.ratelimit import LoginLimiter
@@ -25,6 +29,16 @@ class Gateway:
     limiter: LoginLimiter
     hub: Hub
     events: EventLog
+
+    @staticmethod
+    def of(connection: HTTPConnection) -> Gateway:
+        """The gateway of the app serving `connection` (a request or a WebSocket)."""
+        gateway: Gateway = connection.app.state.gateway
+        return gateway
+
+    @property
+    def limits(self) -> Limits:
+        return self.deps.limits
 
     async def user(self, connection: HTTPConnection) -> Principal:
         """The verified caller, or a 401."""

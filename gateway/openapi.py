@@ -9,8 +9,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from gateway.bodies.errors import ErrorOut
 from gateway.errors import _CODES
-from gateway.models import ErrorOut
 from gateway.routing import Operation
 
 REF = "#/components/schemas/{model}"

@@ -144,10 +144,6 @@ class SyncLoop:
         self._wake = asyncio.Event()
         self._stopping = False
 
-    def poke(self) -> None:
-        """Work was finished: ship soon (the loop also ships every `max_delay`)."""
-        self._wake.set()
-
     async def sync_once(self) -> int:
         """Ship one batch; return how many entries it held (0 when nothing is pending)."""
         rows = await self._journal.unsynced(self._batch_size)
@@ -196,7 +192,7 @@ class SyncLoop:
         return shipped
 
     async def run(self) -> None:
-        """Ship forever: whatever is pending, then again within `max_delay` (or when poked)."""
+        """Ship forever: whatever is pending, then again after `max_delay` (or until stopped)."""
         backoff = 0.1
         while not self._stopping:
             try:

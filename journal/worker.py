@@ -45,11 +45,6 @@ class Steps:
         self._done = done
         self._faults = faults
 
-    @property
-    def resumed(self) -> list[str]:
-        """Names of the steps whose output came from the journal."""
-        return list(self._done)
-
     async def run(self, name: str, compute: Callable[[], Awaitable[Any]]) -> Any:
         """Return the JSON output of step `name`, computing and checkpointing it if new."""
         if name in self._done:

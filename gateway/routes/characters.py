@@ -14,34 +14,36 @@ from gateway.context import Gateway
 from gateway.routing import Operation
 
 
-def operations(gw: Gateway) -> list[Operation]:
-    async def catalog(request: Request) -> Response:
-        answer = await gw.ask(GetCatalog(), Catalog)
-        return JSONResponse(answer.model_dump(mode="json"))
+async def catalog(request: Request) -> Response:
+    answer = await Gateway.of(request).ask(GetCatalog(), Catalog)
+    return JSONResponse(answer.model_dump(mode="json"))
 
-    async def owned(request: Request) -> Response:
-        caller = await gw.user(request)
-        answer = await gw.ask(GetOwned(user_id=caller.user_id), Owned, user_id=caller.user_id)
-        return JSONResponse(answer.model_dump(mode="json"))
 
-    return [
-        Operation(
-            "GET",
-            "/api/v1/characters",
-            catalog,
-            "The 13 collectible characters",
-            "characters",
-            response=Catalog,
-            errors=(503,),
-        ),
-        Operation(
-            "GET",
-            "/api/v1/users/me/characters",
-            owned,
-            "The characters the caller owns, oldest first",
-            "characters",
-            response=Owned,
-            auth=True,
-            errors=(401, 503),
-        ),
-    ]
+async def owned(request: Request) -> Response:
+    gw = Gateway.of(request)
+    caller = await gw.user(request)
+    answer = await gw.ask(GetOwned(user_id=caller.user_id), Owned, user_id=caller.user_id)
+    return JSONResponse(answer.model_dump(mode="json"))
+
+
+OPERATIONS = (
+    Operation(
+        "GET",
+        "/api/v1/characters",
+        catalog,
+        "The 13 collectible characters",
+        "characters",
+        response=Catalog,
+        errors=(503,),
+    ),
+    Operation(
+        "GET",
+        "/api/v1/users/me/characters",
+        owned,
+        "The characters the caller owns, oldest first",
+        "characters",
+        response=Owned,
+        auth=True,
+        errors=(401, 503),
+    ),
+)

@@ -40,80 +40,82 @@ def frame(entry: Entry) -> bytes:
     return f"id: {entry.stream_id}\nevent: {entry.event}\ndata: {data}\n\n".encode()
 
 
-def operations(gw: Gateway) -> list[Operation]:
-    limits = gw.deps.limits
+def not_found(scan_id: str) -> ApiError:
+    return ApiError(404, "not_found", f"no events for scan {scan_id!r}")
+
+
+async def first_events(gw: Gateway, scan_id: str, after: str) -> tuple[str, list[Entry]]:
+    """The scan's owner, waiting a bounded time for its first event if none exists."""
     log = gw.events
-
-    def not_found(scan_id: str) -> ApiError:
-        return ApiError(404, "not_found", f"no events for scan {scan_id!r}")
-
-    async def first_events(scan_id: str, after: str) -> tuple[str, list[Entry]]:
-        """The scan's owner, waiting a bounded time for its first event if none exists."""
+    owner = await log.owner(RESOURCE, scan_id)
+    if owner is not None:
+        return owner, []
+    deadline = time.monotonic() + gw.limits.sse_wait_unknown
+    while (left := deadline - time.monotonic()) > 0:
+        entries = await log.read(RESOURCE, scan_id, after, block=min(left, 1.0))
         owner = await log.owner(RESOURCE, scan_id)
         if owner is not None:
-            return owner, []
-        deadline = time.monotonic() + limits.sse_wait_unknown
-        while (left := deadline - time.monotonic()) > 0:
-            entries = await log.read(RESOURCE, scan_id, after, block=min(left, 1.0))
-            owner = await log.owner(RESOURCE, scan_id)
-            if owner is not None:
-                return owner, entries
+            return owner, entries
+    raise not_found(scan_id)
+
+
+async def stream(
+    gw: Gateway, caller: Principal, scan_id: str, cursor: str, entries: list[Entry]
+) -> AsyncIterator[bytes]:
+    OPEN_STREAMS.inc()
+    try:
+        yield b"retry: 2000\n\n"
+        while True:
+            for entry in entries:
+                cursor = entry.stream_id
+                if entry.user_id != caller.user_id:
+                    continue
+                yield frame(entry)
+                if entry.terminal:
+                    return
+            revoked = gw.verifier.revocations.is_revoked(caller)
+            if revoked or time.time() >= caller.expires_at:
+                return  # the client reconnects with a fresh token and Last-Event-ID
+            entries = await gw.events.read(RESOURCE, scan_id, cursor, block=gw.limits.sse_keepalive)
+            if not entries:
+                yield KEEP_ALIVE
+    finally:
+        OPEN_STREAMS.dec()
+
+
+async def scan_events(request: Request) -> Response:
+    gw = Gateway.of(request)
+    caller = await gw.user(request)
+    scan_id = str(request.path_params["scan_id"])
+    if not 0 < len(scan_id) <= 64:
+        raise not_found(scan_id[:64])
+    after = request.headers.get("last-event-id", "").strip() or "0-0"
+    if not STREAM_ID.match(after):
+        raise ApiError(400, "bad_request", "Last-Event-ID is not an id this API sent")
+    owner, entries = await first_events(gw, scan_id, after)
+    if owner != caller.user_id:
         raise not_found(scan_id)
+    if after != "0-0" and not entries:
+        seen = await gw.events.get(RESOURCE, scan_id, after)
+        if seen is not None and seen.terminal:
+            return Response(status_code=204)
+    return StreamingResponse(
+        stream(gw, caller, scan_id, after, entries),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
-    async def stream(
-        caller: Principal, scan_id: str, cursor: str, entries: list[Entry]
-    ) -> AsyncIterator[bytes]:
-        OPEN_STREAMS.inc()
-        try:
-            yield b"retry: 2000\n\n"
-            while True:
-                for entry in entries:
-                    cursor = entry.stream_id
-                    if entry.user_id != caller.user_id:
-                        continue
-                    yield frame(entry)
-                    if entry.terminal:
-                        return
-                revoked = gw.verifier.revocations.is_revoked(caller)
-                if revoked or time.time() >= caller.expires_at:
-                    return  # the client reconnects with a fresh token and Last-Event-ID
-                entries = await log.read(RESOURCE, scan_id, cursor, block=limits.sse_keepalive)
-                if not entries:
-                    yield KEEP_ALIVE
-        finally:
-            OPEN_STREAMS.dec()
 
-    async def scan_events(request: Request) -> Response:
-        caller = await gw.user(request)
-        scan_id = str(request.path_params["scan_id"])
-        if not 0 < len(scan_id) <= 64:
-            raise not_found(scan_id[:64])
-        after = request.headers.get("last-event-id", "").strip() or "0-0"
-        if not STREAM_ID.match(after):
-            raise ApiError(400, "bad_request", "Last-Event-ID is not an id this API sent")
-        owner, entries = await first_events(scan_id, after)
-        if owner != caller.user_id:
-            raise not_found(scan_id)
-        if after != "0-0" and not entries:
-            seen = await log.get(RESOURCE, scan_id, after)
-            if seen is not None and seen.terminal:
-                return Response(status_code=204)
-        return StreamingResponse(
-            stream(caller, scan_id, after, entries),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
-
-    return [
-        Operation(
-            "GET",
-            "/api/v1/scans/{scan_id}/events",
-            scan_events,
-            "A scan's events as Server-Sent Events (resume with Last-Event-ID)",
-            "scans",
-            media="text/event-stream",
-            auth=True,
-            errors=(400, 401, 404),
-            params=(Param("Last-Event-ID", "header", description="the last `id:` received"),),
-        )
-    ]
+OPERATIONS = (
+    Operation(
+        "GET",
+        "/api/v1/scans/{scan_id}/events",
+        scan_events,
+        "A scan's events as Server-Sent Events (resume with Last-Event-ID)",
+        "scans",
+        media="text/event-stream",
+        auth=True,
+        errors=(400, 401, 404),
+        params=(Param("Last-Event-ID", "header", description="the last `id:` received"),),
+    ),
+)

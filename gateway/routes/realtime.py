@@ -48,56 +48,56 @@ async def _receive(websocket: WebSocket, connection: Connection) -> None:
             connection.push(PONG)
 
 
-def operations(gw: Gateway) -> list[Operation]:
-    limits = gw.deps.limits
+async def events(websocket: WebSocket) -> None:
+    gw = Gateway.of(websocket)
+    limits = gw.limits
+    await websocket.accept()
+    token = bearer_token(websocket, query=True)
+    try:
+        if token is None:
+            raise InvalidToken("a Bearer access token is required")
+        principal = await gw.verifier.verify(token)
+    except (InvalidToken, ApiError) as exc:
+        await websocket.close(CLOSE_UNAUTHORIZED, str(exc)[:120])
+        return
+    connection = Connection(principal, limits.ws_send_queue)
+    gw.hub.add(connection)
+    receiver = asyncio.create_task(_receive(websocket, connection))
+    tasks = {
+        asyncio.create_task(_send(websocket, connection, limits.ws_heartbeat)),
+        receiver,
+        asyncio.create_task(connection.closing.wait()),
+    }
+    try:
+        left = max(principal.expires_at - time.time(), 0.0)
+        done, _ = await asyncio.wait(tasks, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+        if not done:
+            connection.close(CLOSE_UNAUTHORIZED, "token expired")
+    finally:
+        gw.hub.remove(connection)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, Exception):
+                await task
+    if receiver.done() and not receiver.cancelled():
+        return  # the client left (or its socket failed): nothing to close
+    code = connection.close_code or 1011  # the sender failed
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(websocket.close(code, connection.close_reason), CLOSE_TIMEOUT)
 
-    async def events(websocket: WebSocket) -> None:
-        await websocket.accept()
-        token = bearer_token(websocket, query=True)
-        try:
-            if token is None:
-                raise InvalidToken("a Bearer access token is required")
-            principal = await gw.verifier.verify(token)
-        except (InvalidToken, ApiError) as exc:
-            await websocket.close(CLOSE_UNAUTHORIZED, str(exc)[:120])
-            return
-        connection = Connection(principal, limits.ws_send_queue)
-        gw.hub.add(connection)
-        receiver = asyncio.create_task(_receive(websocket, connection))
-        tasks = {
-            asyncio.create_task(_send(websocket, connection, limits.ws_heartbeat)),
-            receiver,
-            asyncio.create_task(connection.closing.wait()),
-        }
-        try:
-            left = max(principal.expires_at - time.time(), 0.0)
-            done, _ = await asyncio.wait(tasks, timeout=left, return_when=asyncio.FIRST_COMPLETED)
-            if not done:
-                connection.close(CLOSE_UNAUTHORIZED, "token expired")
-        finally:
-            gw.hub.remove(connection)
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, Exception):
-                    await task
-        if receiver.done() and not receiver.cancelled():
-            return  # the client left (or its socket failed): nothing to close
-        code = connection.close_code or 1011  # the sender failed
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(websocket.close(code, connection.close_reason), CLOSE_TIMEOUT)
 
-    return [
-        Operation(
-            "GET",
-            "/api/v1/ws",
-            events,
-            "WebSocket of the caller's events (close 4401 bad token, 4408 too slow)",
-            "realtime",
-            status=101,
-            media="",
-            auth=True,
-            params=(Param("access_token", description="instead of the Authorization header"),),
-            websocket=True,
-        )
-    ]
+OPERATIONS = (
+    Operation(
+        "GET",
+        "/api/v1/ws",
+        events,
+        "WebSocket of the caller's events (close 4401 bad token, 4408 too slow)",
+        "realtime",
+        status=101,
+        media="",
+        auth=True,
+        params=(Param("access_token", description="instead of the Authorization header"),),
+        websocket=True,
+    ),
+)

@@ -17,63 +17,65 @@ from contracts.recycling.v1 import (
     RulesFound,
     Search,
 )
-from gateway.bodies import validate
+from gateway.bodies.parsing import validate
 from gateway.context import Gateway
 from gateway.routing import Operation, Param
 
 
-def operations(gw: Gateway) -> list[Operation]:
-    async def categories(request: Request) -> Response:
-        tree = await gw.ask(GetCategories(), CategoryTree)
-        return JSONResponse(tree.model_dump(mode="json"))
+async def categories(request: Request) -> Response:
+    tree = await Gateway.of(request).ask(GetCategories(), CategoryTree)
+    return JSONResponse(tree.model_dump(mode="json"))
 
-    async def rules(request: Request) -> Response:
-        params = request.query_params
-        fields = {name: params[name] for name in ("major", "middle") if name in params}
-        found = await gw.ask(validate(GetRules, fields), RulesFound)
-        return JSONResponse(found.rules.model_dump(mode="json"))
 
-    async def search(request: Request) -> Response:
-        params = request.query_params
-        fields = {name: params[name] for name in ("q", "limit") if name in params}
-        matches = await gw.ask(validate(Search, fields), Matches)
-        return JSONResponse(matches.model_dump(mode="json"))
+async def rules(request: Request) -> Response:
+    params = request.query_params
+    fields = {name: params[name] for name in ("major", "middle") if name in params}
+    found = await Gateway.of(request).ask(validate(GetRules, fields), RulesFound)
+    return JSONResponse(found.rules.model_dump(mode="json"))
 
-    base = "/api/v1/recycling"
-    return [
-        Operation(
-            "GET",
-            f"{base}/categories",
-            categories,
-            "The waste taxonomy: major categories and their middle categories",
-            "recycling",
-            response=CategoryTree,
-            errors=(503,),
+
+async def search(request: Request) -> Response:
+    params = request.query_params
+    fields = {name: params[name] for name in ("q", "limit") if name in params}
+    matches = await Gateway.of(request).ask(validate(Search, fields), Matches)
+    return JSONResponse(matches.model_dump(mode="json"))
+
+
+BASE = "/api/v1/recycling"
+OPERATIONS = (
+    Operation(
+        "GET",
+        f"{BASE}/categories",
+        categories,
+        "The waste taxonomy: major categories and their middle categories",
+        "recycling",
+        response=CategoryTree,
+        errors=(503,),
+    ),
+    Operation(
+        "GET",
+        f"{BASE}/rules",
+        rules,
+        "How to dispose of one category",
+        "recycling",
+        response=DisposalRules,
+        errors=(404, 422, 503),
+        params=(
+            Param("major", required=True, description="a major category code (Korean)"),
+            Param("middle", description="its middle category; omit for a major without"),
         ),
-        Operation(
-            "GET",
-            f"{base}/rules",
-            rules,
-            "How to dispose of one category",
-            "recycling",
-            response=DisposalRules,
-            errors=(404, 422, 503),
-            params=(
-                Param("major", required=True, description="a major category code (Korean)"),
-                Param("middle", description="its middle category; omit for a major without"),
-            ),
+    ),
+    Operation(
+        "GET",
+        f"{BASE}/search",
+        search,
+        "Item names matching a query, best first",
+        "recycling",
+        response=Matches,
+        errors=(422, 503),
+        params=(
+            Param("q", required=True, description="1 to 100 characters"),
+            Param("limit", description="1 to 100 (default 20)"),
         ),
-        Operation(
-            "GET",
-            f"{base}/search",
-            search,
-            "Item names matching a query, best first",
-            "recycling",
-            response=Matches,
-            errors=(422, 503),
-            params=(
-                Param("q", required=True, description="1 to 100 characters"),
-                Param("limit", description="1 to 100 (default 20)"),
-            ),
-        ),
-    ]
+    ),
+)

@@ -14,16 +14,15 @@ from redis.exceptions import RedisError
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Message
 
 from contracts.scan.v1 import CreateScan, GetScan, ListScans, ScanPage, ScanRecord, ScanView
 from gateway import uploads
-from gateway.bodies import is_json, read_limited, read_model, validate
+from gateway.bodies.parsing import is_json, read_form, read_model, validate
+from gateway.bodies.scans import ScanAccepted, ScanBody, ScanPageOut
 from gateway.context import Gateway
 from gateway.errors import ApiError
 from gateway.routes.uploads import put_photo, store_of, too_large
 from gateway.routing import Operation, Param
-from gateway.scanmodels import ScanAccepted, ScanBody, ScanPageOut
 from gateway.scanview import merge
 
 # Room for the multipart boundaries, part headers and the hint around the photo.
@@ -31,133 +30,135 @@ MULTIPART_OVERHEAD = 64 * 1024
 HINT_MAX = 500
 
 
-def operations(gw: Gateway) -> list[Operation]:
-    limits = gw.deps.limits
+async def from_form(request: Request, gw: Gateway, user_id: str) -> tuple[str, str]:
+    """Store the form's photo under the caller's prefix; its key and the hint."""
+    max_image_bytes = gw.limits.max_image_bytes
+    form = await read_form(
+        request,
+        max_image_bytes + MULTIPART_OVERHEAD,
+        max_files=1,
+        max_fields=8,
+        max_part_size=4 * HINT_MAX,
+    )
+    try:
+        image, hint = form.get("image"), form.get("hint", "")
+        if not isinstance(image, UploadFile):
+            raise ApiError(422, "invalid_field", "image: a photo file is required")
+        if not isinstance(hint, str) or len(hint) > HINT_MAX:
+            raise ApiError(422, "invalid_field", f"hint: at most {HINT_MAX} characters")
+        content_type = uploads.accepted(image.content_type)
+        data = await image.read(max_image_bytes + 1)
+    finally:
+        await form.close()
+    if len(data) > max_image_bytes:
+        raise too_large(max_image_bytes)
+    if not data:
+        raise ApiError(422, "invalid_field", "image: the file is empty")
+    key = uploads.new_key(user_id, content_type)
+    await put_photo(store_of(gw), key, data, content_type)
+    return key, hint
 
-    async def from_form(request: Request, user_id: str) -> tuple[str, str]:
-        """Store the form's photo under the caller's prefix; its key and the hint."""
-        raw = await read_limited(request, limits.max_image_bytes + MULTIPART_OVERHEAD)
 
-        async def replay() -> Message:
-            return {"type": "http.request", "body": raw, "more_body": False}
-
-        form = await Request(request.scope, replay).form(
-            max_files=1, max_fields=8, max_part_size=4 * HINT_MAX
+async def submit(request: Request) -> Response:
+    gw = Gateway.of(request)
+    caller = await gw.user(request)
+    idempotency_key = request.headers.get("idempotency-key")
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= 200:
+        raise ApiError(400, "bad_request", "Idempotency-Key must be 1 to 200 characters")
+    content_type = request.headers.get("content-type")
+    if uploads.media_type(content_type) == "multipart/form-data":
+        key, hint = await from_form(request, gw, caller.user_id)
+    elif is_json(content_type):
+        body = await read_model(request, ScanBody, gw.limits.max_body_bytes)
+        if not uploads.owns(caller.user_id, body.image_key):
+            raise ApiError(422, "invalid_field", "image_key: not one of your uploads")
+        key, hint = body.image_key, body.hint
+    else:
+        raise ApiError(
+            415, "unsupported_media_type", "send multipart/form-data or application/json"
         )
-        try:
-            image, hint = form.get("image"), form.get("hint", "")
-            if not isinstance(image, UploadFile):
-                raise ApiError(422, "invalid_field", "image: a photo file is required")
-            if not isinstance(hint, str) or len(hint) > HINT_MAX:
-                raise ApiError(422, "invalid_field", f"hint: at most {HINT_MAX} characters")
-            content_type = uploads.accepted(image.content_type)
-            data = await image.read(limits.max_image_bytes + 1)
-        finally:
-            await form.close()
-        if len(data) > limits.max_image_bytes:
-            raise too_large(limits.max_image_bytes)
-        if not data:
-            raise ApiError(422, "invalid_field", "image: the file is empty")
-        key = uploads.new_key(user_id, content_type)
-        await put_photo(store_of(gw), key, data, content_type)
-        return key, hint
+    query = CreateScan(
+        user_id=caller.user_id, image_key=key, hint=hint, idempotency_key=idempotency_key
+    )
+    scan = (await gw.ask(query, ScanRecord, user_id=caller.user_id)).scan
+    result_url = f"/api/v1/scans/{scan.id}"
+    accepted = ScanAccepted(
+        id=scan.id,
+        status=scan.status,
+        events_url=f"{result_url}/events",
+        result_url=result_url,
+    )
+    return JSONResponse(
+        accepted.model_dump(mode="json"), status_code=202, headers={"Location": result_url}
+    )
 
-    async def submit(request: Request) -> Response:
-        caller = await gw.user(request)
-        idempotency_key = request.headers.get("idempotency-key")
-        if idempotency_key is not None and not 0 < len(idempotency_key) <= 200:
-            raise ApiError(400, "bad_request", "Idempotency-Key must be 1 to 200 characters")
-        content_type = request.headers.get("content-type")
-        if uploads.media_type(content_type) == "multipart/form-data":
-            key, hint = await from_form(request, caller.user_id)
-        elif is_json(content_type):
-            body = await read_model(request, ScanBody, limits.max_body_bytes)
-            if not uploads.owns(caller.user_id, body.image_key):
-                raise ApiError(422, "invalid_field", "image_key: not one of your uploads")
-            key, hint = body.image_key, body.hint
-        else:
-            raise ApiError(
-                415, "unsupported_media_type", "send multipart/form-data or application/json"
-            )
-        query = CreateScan(
-            user_id=caller.user_id, image_key=key, hint=hint, idempotency_key=idempotency_key
-        )
-        scan = (await gw.ask(query, ScanRecord, user_id=caller.user_id)).scan
-        result_url = f"/api/v1/scans/{scan.id}"
-        accepted = ScanAccepted(
-            id=scan.id,
-            status=scan.status,
-            events_url=f"{result_url}/events",
-            result_url=result_url,
-        )
-        return JSONResponse(
-            accepted.model_dump(mode="json"), status_code=202, headers={"Location": result_url}
-        )
 
-    async def get_scan(request: Request) -> Response:
-        caller = await gw.user(request)
-        scan_id = str(request.path_params["scan_id"])
-        if not 0 < len(scan_id) <= 64:
-            raise ApiError(404, "not_found", "no such scan")
-        query = GetScan(user_id=caller.user_id, scan_id=scan_id)
-        view = (await gw.ask(query, ScanRecord, user_id=caller.user_id)).scan
-        # Read the log only after the service answered: an event delivered in between is
-        # in the log by then, so the merge cannot miss it.
-        try:
-            logged = await gw.events.history("scan", view.id)
-        except RedisError:
-            raise ApiError(503, "unavailable", "cannot read the scan's events right now") from None
-        return JSONResponse(merge(view, logged, caller.user_id).model_dump(mode="json"))
+async def get_scan(request: Request) -> Response:
+    gw = Gateway.of(request)
+    caller = await gw.user(request)
+    scan_id = str(request.path_params["scan_id"])
+    if not 0 < len(scan_id) <= 64:
+        raise ApiError(404, "not_found", "no such scan")
+    query = GetScan(user_id=caller.user_id, scan_id=scan_id)
+    view = (await gw.ask(query, ScanRecord, user_id=caller.user_id)).scan
+    # Read the log only after the service answered: an event delivered in between is
+    # in the log by then, so the merge cannot miss it.
+    try:
+        logged = await gw.events.history("scan", view.id)
+    except RedisError:
+        raise ApiError(503, "unavailable", "cannot read the scan's events right now") from None
+    return JSONResponse(merge(view, logged, caller.user_id).model_dump(mode="json"))
 
-    async def list_scans(request: Request) -> Response:
-        caller = await gw.user(request)
-        params = request.query_params
-        fields = {"user_id": caller.user_id, "limit": params.get("limit", "20")}
-        if "cursor" in params:
-            fields["cursor"] = params["cursor"]
-        query = validate(ListScans, fields)
-        page = await gw.ask(query, ScanPage, user_id=caller.user_id)
-        out = ScanPageOut(items=list(page.items), next_cursor=page.next_cursor)
-        return JSONResponse(out.model_dump(mode="json"))
 
-    return [
-        Operation(
-            "POST",
-            "/api/v1/scans",
-            submit,
-            "Submit a photo for a scan (multipart `image` + `hint`, or JSON `image_key`)",
-            "scans",
-            ScanBody,
-            response=ScanAccepted,
-            status=202,
-            auth=True,
-            errors=(400, 401, 413, 415, 422, 503),
-            params=(
-                Param("Idempotency-Key", "header", description="retries answer the same scan"),
-            ),
+async def list_scans(request: Request) -> Response:
+    gw = Gateway.of(request)
+    caller = await gw.user(request)
+    params = request.query_params
+    fields = {"user_id": caller.user_id, "limit": params.get("limit", "20")}
+    if "cursor" in params:
+        fields["cursor"] = params["cursor"]
+    query = validate(ListScans, fields)
+    page = await gw.ask(query, ScanPage, user_id=caller.user_id)
+    out = ScanPageOut(items=list(page.items), next_cursor=page.next_cursor)
+    return JSONResponse(out.model_dump(mode="json"))
+
+
+OPERATIONS = (
+    Operation(
+        "POST",
+        "/api/v1/scans",
+        submit,
+        "Submit a photo for a scan (multipart `image` + `hint`, or JSON `image_key`)",
+        "scans",
+        ScanBody,
+        response=ScanAccepted,
+        status=202,
+        auth=True,
+        errors=(400, 401, 413, 415, 422, 503),
+        params=(Param("Idempotency-Key", "header", description="retries answer the same scan"),),
+    ),
+    Operation(
+        "GET",
+        "/api/v1/scans",
+        list_scans,
+        "The caller's scans, newest first",
+        "scans",
+        response=ScanPageOut,
+        auth=True,
+        errors=(400, 401, 422, 503),
+        params=(
+            Param("limit", description="1 to 100 (default 20)"),
+            Param("cursor", description="the previous page's `next_cursor`"),
         ),
-        Operation(
-            "GET",
-            "/api/v1/scans",
-            list_scans,
-            "The caller's scans, newest first",
-            "scans",
-            response=ScanPageOut,
-            auth=True,
-            errors=(400, 401, 422, 503),
-            params=(
-                Param("limit", description="1 to 100 (default 20)"),
-                Param("cursor", description="the previous page's `next_cursor`"),
-            ),
-        ),
-        Operation(
-            "GET",
-            "/api/v1/scans/{scan_id}",
-            get_scan,
-            "One of the caller's scans, with its result once completed",
-            "scans",
-            response=ScanView,
-            auth=True,
-            errors=(401, 404, 503),
-        ),
-    ]
+    ),
+    Operation(
+        "GET",
+        "/api/v1/scans/{scan_id}",
+        get_scan,
+        "One of the caller's scans, with its result once completed",
+        "scans",
+        response=ScanView,
+        auth=True,
+        errors=(401, 404, 503),
+    ),
+)

@@ -1,9 +1,8 @@
-"""Pure scan rules: a scan's state only moves forward, and the list's opaque cursor.
+"""Pure scan rules: a stored scan, moved by the pipeline's events, and the list's cursor.
 
-The pipeline's events may arrive twice or out of order (retries, several workers, the
-outbox relaying late), so each event is applied only when it moves the scan forward:
-a higher progress, or at the same progress a later stage; a terminal state (completed or
-failed) never changes again. No I/O here.
+How an event moves a scan (only forward; the first terminal state sticks) is the
+contract's state machine (`contracts.scan.state`), which the gateway applies too. No I/O
+here.
 """
 
 from __future__ import annotations
@@ -14,14 +13,13 @@ import json
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, get_args
+from typing import Any
 
+from contracts.scan import state
 from contracts.scan.v1 import ScanError, ScanResult, ScanView, Stage, Status
 from services.scan.errors import ScanRequestError
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
-STAGES: tuple[Stage, ...] = get_args(Stage)
-TERMINAL: frozenset[Status] = frozenset({"completed", "failed"})
 
 
 @dataclass(frozen=True)
@@ -38,10 +36,6 @@ class ScanState:
     result: ScanResult | None = None
     error: ScanError | None = None
 
-    @property
-    def terminal(self) -> bool:
-        return self.status in TERMINAL
-
     def view(self) -> ScanView:
         return ScanView(
             id=str(self.id),
@@ -54,31 +48,20 @@ class ScanState:
             error=self.error,
         )
 
-
-def progressed(state: ScanState, stage: Stage, progress: int) -> ScanState | None:
-    """The state after a `scan.progress`, or None when it would not move forward."""
-    if state.terminal:
-        return None
-    if (progress, STAGES.index(stage)) <= (state.progress, STAGES.index(state.stage)):
-        return None
-    status: Status = "processing" if progress > 0 else state.status
-    return replace(state, status=status, stage=stage, progress=progress)
-
-
-def failed(state: ScanState, stage: Stage, code: str, message: str) -> ScanState | None:
-    """The state after a `scan.failed`; progress stays where the pipeline stopped."""
-    if state.terminal:
-        return None
-    return replace(state, status="failed", stage=stage, error=ScanError(code=code, message=message))
-
-
-def completed(state: ScanState, result: ScanResult, at: datetime) -> ScanState | None:
-    """The state after a `scan.completed`: done, 100 %, with its result."""
-    if state.terminal:
-        return None
-    return replace(
-        state, status="completed", stage="done", progress=100, result=result, completed_at=at
-    )
+    def moved(self, event: state.ScanEvent, at: datetime) -> ScanState | None:
+        """The scan after a pipeline event (which happened `at`), or None if it stays."""
+        view = state.advance(self.view(), event, at)
+        if view is None:
+            return None
+        return replace(
+            self,
+            status=view.status,
+            stage=view.stage,
+            progress=view.progress,
+            completed_at=view.completed_at,
+            result=view.result,
+            error=view.error,
+        )
 
 
 def parse_scan_id(value: str) -> uuid.UUID | None:

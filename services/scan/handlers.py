@@ -13,27 +13,15 @@ applies them, and an event that would move a scan backwards changes nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 from bus.ports import Handler, Message, Subscription
 from contracts import derive_id, new_envelope
 from contracts.accounts.v1 import UserDeleted
-from contracts.scan.v1 import (
-    CreateScan,
-    GetScan,
-    ListScans,
-    ScanCompleted,
-    ScanFailed,
-    ScanPage,
-    ScanProgress,
-    ScanRecord,
-    ScanRequested,
-)
+from contracts.scan.state import EVENTS, ScanEvent
+from contracts.scan.v1 import CreateScan, GetScan, ListScans, ScanPage, ScanRecord, ScanRequested
 from services.kit.table import table_subscription
 from services.scan import domain
-from services.scan.domain import ScanState
 from services.scan.errors import ScanRequestError
 from services.scan.store import Store, Tx
 
@@ -112,10 +100,7 @@ async def list_scans(message: Message[ListScans], *, store: Store) -> ScanPage:
     return ScanPage(items=tuple(s.view() for s in page), next_cursor=cursor)
 
 
-Step = Callable[[ScanState], ScanState | None]
-
-
-async def _apply(message: Message[Any], store: Store, step: Step) -> None:
+async def advance(message: Message[ScanEvent], *, store: Store) -> None:
     """Apply one pipeline event to its scan, once, and only if it moves the scan forward.
 
     An event for an unknown scan, or naming another user, is dropped: it was not started
@@ -130,24 +115,9 @@ async def _apply(message: Message[Any], store: Store, step: Step) -> None:
         state = await tx.lock(scan_id)
         if state is None or state.user_id != message.payload.user_id:
             return
-        moved = step(state)
+        moved = state.moved(message.payload, message.envelope.occurred_at)
         if moved is not None:
             await tx.save(moved)
-
-
-async def progress(message: Message[ScanProgress], *, store: Store) -> None:
-    p = message.payload
-    await _apply(message, store, lambda s: domain.progressed(s, p.stage, p.progress))
-
-
-async def failed(message: Message[ScanFailed], *, store: Store) -> None:
-    p = message.payload
-    await _apply(message, store, lambda s: domain.failed(s, p.stage, p.code, p.message))
-
-
-async def completed(message: Message[ScanCompleted], *, store: Store) -> None:
-    at = message.envelope.occurred_at
-    await _apply(message, store, lambda s: domain.completed(s, message.payload.result, at))
 
 
 async def user_deleted(message: Message[UserDeleted], *, store: Store) -> None:
@@ -163,9 +133,7 @@ def table(store: Store) -> dict[str, Handler]:
         CreateScan.__message_type__: partial(create, store=store),
         GetScan.__message_type__: partial(get, store=store),
         ListScans.__message_type__: partial(list_scans, store=store),
-        ScanProgress.__message_type__: partial(progress, store=store),
-        ScanFailed.__message_type__: partial(failed, store=store),
-        ScanCompleted.__message_type__: partial(completed, store=store),
+        **{event: partial(advance, store=store) for event in EVENTS},
         UserDeleted.__message_type__: partial(user_deleted, store=store),
     }
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from starlette.requests import Request
 
-from gateway.bodies import read_json, read_model
+from gateway.bodies.auth import LogoutBody, RegisterBody
+from gateway.bodies.parsing import read_json, read_model
 from gateway.errors import ApiError
-from gateway.models import LogoutBody, RegisterBody
 
 
 def request(body: bytes, content_type: str | None = "application/json", chunks: int = 1) -> Request:

@@ -1,7 +1,9 @@
-"""JSON request bodies: media type, size limit (declared and streamed), UTF-8, JSON, model.
+"""Reading request bodies: media type, size limit (declared and streamed), UTF-8, JSON, model.
 
 Every way a body can be wrong ends as an `ApiError` with a message naming the problem:
 415 wrong media type, 413 too large, 400 not UTF-8 JSON, 422 a field that does not fit.
+A multipart form is read under the same size limit (`read_form`); query parameters are
+validated as a contract model with `validate`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
 from starlette.requests import ClientDisconnect, Request
+from starlette.types import Message
 
 from gateway.errors import ApiError
 
@@ -66,6 +70,20 @@ async def read_limited(request: Request, max_bytes: int) -> bytes:
     except ClientDisconnect:
         raise ApiError(400, "bad_request", "the client went away while sending the body") from None
     return b"".join(chunks)
+
+
+async def read_form(
+    request: Request, max_bytes: int, *, max_files: int, max_fields: int, max_part_size: int
+) -> FormData:
+    """The multipart form, at most `max_bytes` in all; the caller closes it."""
+    raw = await read_limited(request, max_bytes)
+
+    async def replay() -> Message:
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    return await Request(request.scope, replay).form(
+        max_files=max_files, max_fields=max_fields, max_part_size=max_part_size
+    )
 
 
 def parse(raw: bytes) -> Any:

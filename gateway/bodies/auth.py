@@ -1,22 +1,16 @@
-"""The HTTP API's request and response bodies (v1); the OpenAPI document is built from them."""
+"""Bodies of `/api/v1/auth/*`: register, sign in, rotate, sign out, the OAuth providers."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
-from contracts.accounts.v1 import EMAIL_MAX, NICKNAME_MAX, PASSWORD_MAX, Session, UserView
+from contracts.accounts.v1 import EMAIL_MAX, NICKNAME_MAX, PASSWORD_MAX, Session
+from gateway.bodies.base import Body
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-class Body(BaseModel):
-    """A request body: unknown fields are refused, so typos do not pass silently."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
 
 
 class RegisterBody(Body):
@@ -45,10 +39,6 @@ class LogoutBody(Body):
     refresh_token: str | None = Field(default=None, min_length=1, max_length=512)
 
 
-class UpdateMeBody(Body):
-    nickname: str = Field(min_length=1, max_length=NICKNAME_MAX)
-
-
 class UserSummary(BaseModel):
     id: str
     email: str
@@ -74,17 +64,6 @@ class TokensOut(BaseModel):
         )
 
 
-class ProfileOut(BaseModel):
-    id: str
-    email: str
-    nickname: str
-    created_at: datetime
-
-    @classmethod
-    def of(cls, user: UserView) -> ProfileOut:
-        return cls(id=user.id, email=user.email, nickname=user.nickname, created_at=user.created_at)
-
-
 class ProviderOut(BaseModel):
     name: Literal["google", "kakao", "naver"]
     authorize_url: str
@@ -95,13 +74,3 @@ class ProvidersOut(BaseModel):
 
     items: list[ProviderOut]
     redirect_uris: list[str]
-
-
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    request_id: str
-
-
-class ErrorOut(BaseModel):
-    error: ErrorDetail

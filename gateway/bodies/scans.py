@@ -1,4 +1,4 @@
-"""The HTTP bodies of the photo and scan routes (v1); the OpenAPI document is built from them.
+"""Bodies of `/api/v1/scans`.
 
 A scan is answered as the contract's `ScanView` itself: the HTTP shape is the same.
 """
@@ -8,22 +8,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from contracts.scan.v1 import ScanView, Status
-from gateway.models import Body
-
-
-class UploadBody(Body):
-    content_type: str = Field(min_length=1, max_length=100, examples=["image/jpeg"])
-    size: int = Field(ge=1, description="the exact number of bytes that will be uploaded")
-
-
-class UploadOut(BaseModel):
-    """Send the photo with `method` to `upload_url` with `headers`, within `expires_in` s."""
-
-    key: str
-    upload_url: str
-    method: str
-    headers: dict[str, str]
-    expires_in: int
+from gateway.bodies.base import Body
 
 
 class ScanBody(Body):

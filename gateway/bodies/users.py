@@ -1,0 +1,25 @@
+"""Bodies of `/api/v1/users/me`: the caller's profile."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from contracts.accounts.v1 import NICKNAME_MAX, UserView
+from gateway.bodies.base import Body
+
+
+class UpdateMeBody(Body):
+    nickname: str = Field(min_length=1, max_length=NICKNAME_MAX)
+
+
+class ProfileOut(BaseModel):
+    id: str
+    email: str
+    nickname: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: UserView) -> ProfileOut:
+        return cls(id=user.id, email=user.email, nickname=user.nickname, created_at=user.created_at)
