@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from journal.outbox import Connection
+from journal.postgres.outbox import Connection
 
 # Copied verbatim into every domain migration whose consumers change state.
 INBOX_DDL = """

@@ -26,7 +26,7 @@ from typing import Any, Literal
 import aiosqlite
 
 from contracts import Envelope
-from journal import sqlite_schema as schema
+from journal.sqlite import schema
 
 
 class JournalError(Exception):

@@ -20,7 +20,7 @@ import asyncpg
 from prometheus_client import Counter, Gauge
 
 from journal.faults import NO_FAULTS, Faults
-from journal.store import Journal, SyncRow
+from journal.sqlite.store import Journal, SyncRow
 
 log = logging.getLogger(__name__)
 

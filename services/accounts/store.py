@@ -16,7 +16,7 @@ import asyncpg
 
 from contracts import Envelope
 from contracts.accounts.v1 import UserView
-from journal.outbox import Connection, enqueue
+from journal.postgres.outbox import Connection, enqueue
 
 SCHEMA = "accounts"
 _USER = "u.id, u.email, u.nickname, u.created_at, u.registered_by, u.deleted_at, u.deleted_by"

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import asyncpg
 
 from contracts.character.v1 import Character, GrantStatus, OwnedCharacter, Source
-from journal import inbox
-from journal.outbox import Connection
+from journal.postgres import inbox
+from journal.postgres.outbox import Connection
 
 SCHEMA = "character"
 CONSUMER = "character"

@@ -16,8 +16,8 @@ import asyncpg
 
 from contracts import Envelope
 from contracts.scan.v1 import ScanError, ScanResult
-from journal import inbox
-from journal.outbox import Connection, enqueue
+from journal.postgres import inbox
+from journal.postgres.outbox import Connection, enqueue
 from services.scan.domain import IDEMPOTENCY_WINDOW, ScanState
 
 SCHEMA = "scan"

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from contracts import new_envelope
 from contracts.scan.v1 import ScanRequested
-from journal.store import Journal, State
+from journal.sqlite.store import Journal, State
 from services.runtime.cli import app
 from tests import images
 from tests.contract.messages import Note

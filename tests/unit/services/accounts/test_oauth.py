@@ -6,8 +6,8 @@ from importlib import resources
 
 import pytest
 
-from journal.inbox import INBOX_DDL
-from journal.outbox import OUTBOX_DDL
+from journal.postgres.inbox import INBOX_DDL
+from journal.postgres.outbox import OUTBOX_DDL
 from services.accounts.oauth import ProviderIdentity, parse_userinfo
 
 
