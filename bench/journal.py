@@ -37,8 +37,9 @@ from bus.rabbit import RabbitBus
 from bus.rabbit.topology import delete_group
 from contracts import Payload, new_envelope
 from contracts.catalog import build_registry
+from journal.postgres.outcomes import PostgresTarget
 from journal.sqlite.store import Journal
-from journal.sqlite.sync import PostgresTarget, SyncLoop
+from journal.sqlite.sync import SyncLoop
 from journal.sqlite.worker import JournaledWorker, Steps
 from services.runtime.migrate import migrate, package_migrations
 

@@ -22,8 +22,9 @@ from rich.table import Table
 from bus.ports import BusError, Message
 from bus.rabbit.dlq import DeadLetter, dead_letters
 from contracts import Envelope
+from journal.postgres.outcomes import PostgresTarget
 from journal.sqlite.store import Entry, Journal, JournalError, State
-from journal.sqlite.sync import PostgresTarget, SyncLoop
+from journal.sqlite.sync import SyncLoop
 from journal.sqlite.worker import JournaledWorker
 from services.runtime import components
 from services.runtime.resources import ResourceError, open_resources

@@ -23,11 +23,11 @@ from bus.ports import Bus
 from bus.rabbit import RabbitBus
 from contracts import Registry
 from contracts.catalog import build_registry
+from objects import LocalObjectStore, ObjectStore
 from services.ai.cache import CachedProvider
 from services.ai.limiter import Limiter, LocalLimiter, RedisLimiter
 from services.ai.offline import OfflineProvider
 from services.ai.provider import Provider
-from objects import LocalObjectStore, ObjectStore
 from services.runtime.embedded import embedded_postgres
 from services.runtime.settings import Settings
 

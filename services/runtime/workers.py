@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from bus.ports import Subscription
 from journal.faults import Faults
+from journal.postgres.outcomes import PostgresTarget
 from journal.sqlite.store import Journal
-from journal.sqlite.sync import PostgresTarget, SyncLoop
+from journal.sqlite.sync import SyncLoop
 from journal.sqlite.worker import FailureOutcome, JournaledWorker, Work
 from services.runtime.resources import Resources
 

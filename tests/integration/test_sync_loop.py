@@ -11,8 +11,9 @@ import asyncpg
 import pytest
 
 from contracts import new_envelope
+from journal.postgres.outcomes import PostgresTarget
 from journal.sqlite.store import Journal
-from journal.sqlite.sync import BACKLOG, PostgresTarget, SyncLoop
+from journal.sqlite.sync import BACKLOG, SyncLoop
 from tests.chaos.proxy import Proxy
 from tests.contract.messages import Note
 from tests.databases import fresh_database
