@@ -1,122 +1,51 @@
-"""The `eco2` command: start the system, run one component, migrate, talk to the bus."""
+"""The `eco2` command, one module per role.
+
+- `system`: the root's own commands: `up`, `run`, `migrate`, `ping`
+- `contracts`: `eco2 contracts export`
+- `journal`: `eco2 journal stats|ls|show|export|copy|prune|sync`, and `replay` (`replay`)
+- `dlq`: `eco2 dlq ls|show|requeue|purge`
+- `shell`: what they share (consoles, exit codes, settings, running a coroutine);
+  `selection`: how journal commands name a journal and pick its entries.
+
+Exit codes, the same for every command (`shell.ExitCode`):
+
+    0  ok
+    1  failure: the command is well-formed but could not be done: a service unreachable,
+       a journal file missing or not a journal, an entry, dead letter or queue not found,
+       a database or broker error
+    2  usage: the command line or the ECO2_* settings are wrong (unknown command, option
+       or component, a malformed value, a missing selection or `--yes`); nothing was
+       touched. click uses 2 for its own checks too.
+    3  partial: it ran, but some of the selected items were not done (`journal replay`:
+       entries failed again; `dlq requeue`: letters refused by the loop guard)
+
+Messages go to stderr as `error: …`, one line each, never a traceback.
+
+Adding a command group, e.g. `eco2 places import …`:
+
+1. Write `services/runtime/cli/places.py` with
+   `app = typer.Typer(name="places", help="…", no_args_is_help=True)` and its commands
+   as `@app.command("import")` functions. Read the settings with `shell.settings()`, run
+   async work with `shell.run(coro)` (a port's error becomes exit 1), refuse bad input
+   with `shell.usage(...)` (exit 2) and report other problems with `shell.fail(...)`.
+2. Add `places.app` to `GROUPS` below.
+3. Test it with `typer.testing.CliRunner` on `services.runtime.cli.app`, asserting the
+   output and the exit code (`tests/unit/services/runtime/test_cli.py` shows how).
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-import logging
-from pathlib import Path
-from typing import Annotated
-
 import typer
-from rich.console import Console
 
-from bus.ports import BusError
-from contracts import new_envelope
-from contracts.schema import export
-from contracts.system.v1 import Ping
-from services.runtime import components, ops, process
-from services.runtime.migrate import MigrationError, migrate, package_migrations
-from services.runtime.resources import ResourceError, open_resources
-from services.runtime.settings import Settings, SettingsError, load_settings
+from services.runtime.cli import contracts, dlq, journal, system
+
+# Each group's Typer carries its own name; `system.app` has none, so its commands sit at
+# the root.
+GROUPS: tuple[typer.Typer, ...] = (system.app, contracts.app, journal.app, dlq.app)
 
 app = typer.Typer(help="Eco² backend.", no_args_is_help=True, add_completion=False)
-contracts_app = typer.Typer(help="Message contracts.", no_args_is_help=True)
-app.add_typer(contracts_app, name="contracts")
-app.add_typer(ops.journal_app, name="journal")
-app.add_typer(ops.dlq_app, name="dlq")
-err = Console(stderr=True, soft_wrap=True)  # messages stay whole lines, greppable
-
-
-def _settings() -> Settings:
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    return settings
-
-
-def _run(coro: object) -> None:
-    try:
-        asyncio.run(coro)  # type: ignore[arg-type]
-    except (ResourceError, MigrationError, BusError, OSError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
-
-
-@app.command()
-def up() -> None:
-    """Start every component in one process on embedded defaults (Ctrl-C stops)."""
-    settings = _settings()
-    err.print(f"Eco² starting on http://{settings.http_host}:{settings.http_port} …")
-    _run(process.run(settings, components.COMPONENTS, apply_migrations=True))
-
-
-@app.command("run")
-def run_component(
-    component: Annotated[str, typer.Argument(help=f"one of: {', '.join(components.COMPONENTS)}")],
-) -> None:
-    """Run one component against the configured services."""
-    if component not in components.COMPONENTS:
-        err.print(
-            f"[red]unknown component {component!r}[/red]; "
-            f"choose one of: {', '.join(components.COMPONENTS)}"
-        )
-        raise typer.Exit(2)
-    _run(process.run(_settings(), [component], apply_migrations=False))
-
-
-@app.command("migrate")
-def migrate_command() -> None:
-    """Apply pending SQL migrations of every domain (safe to run again)."""
-    settings = _settings()
-
-    async def go() -> None:
-        async with open_resources(settings) as resources:
-            applied = await migrate(
-                resources.database_url, package_migrations(components.MIGRATIONS)
-            )
-        for m in applied:
-            err.print(f"applied {m.domain} {m.version:04d}_{m.name}")
-        err.print(f"{len(applied)} migration(s) applied; database is up to date")
-
-    _run(go())
-
-
-@app.command()
-def ping(
-    note: Annotated[str, typer.Option(help="text echoed back")] = "",
-    timeout: Annotated[float, typer.Option(help="seconds to wait")] = 5.0,
-) -> None:
-    """Send `system.ping` over the configured bus and print the `system.pong`."""
-    settings = _settings()
-
-    async def go() -> None:
-        async with open_resources(settings) as resources, contextlib.AsyncExitStack() as stack:
-            if settings.bus_url.startswith("memory"):  # nobody else to answer in this process
-                for sub in await components.system(resources, stack):
-                    resources.bus.subscribe(sub)
-            await resources.bus.start()
-            reply = await resources.bus.request(new_envelope(Ping(note=note)), timeout=timeout)
-            typer.echo(json.dumps(reply.payload.model_dump()))
-
-    _run(go())
-
-
-@contracts_app.command("export")
-def export_contracts(
-    directory: Annotated[Path, typer.Argument(help="where to write *.schema.json")],
-) -> None:
-    """Write the JSON Schema of the envelope and of every contract version."""
-    from contracts.catalog import build_registry
-
-    written = export(build_registry(), directory)
-    err.print(f"wrote {len(written)} schema(s) to {directory}")
+for group in GROUPS:
+    app.add_typer(group)
 
 
 def main() -> None:
