@@ -22,7 +22,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 
 typecheck: $(STAMP)
-	$(PY) -m mypy contracts bus journal services gateway tests bench
+	$(PY) -m mypy contracts bus journal objects services gateway tests bench
 
 arch: $(STAMP)
 	.venv/bin/lint-imports

@@ -37,9 +37,10 @@ from bus.rabbit import RabbitBus
 from bus.rabbit.topology import delete_group
 from contracts import Payload, new_envelope
 from contracts.catalog import build_registry
-from journal.store import Journal
-from journal.sync import PostgresTarget, SyncLoop
-from journal.worker import JournaledWorker, Steps
+from journal.postgres.outcomes import PostgresTarget
+from journal.sqlite.store import Journal
+from journal.sqlite.sync import SyncLoop
+from journal.sqlite.worker import JournaledWorker, Steps
 from services.runtime.migrate import migrate, package_migrations
 
 PREFETCH = 100
@@ -247,7 +248,7 @@ async def sync_rows(url: str, rows: int, batch: int = 1000) -> tuple[float, floa
     await admin.execute(f'CREATE DATABASE "{name}"')
     database = url.rsplit("/", 1)[0] + f"/{name}"
     try:
-        await migrate(database, package_migrations([("journal", "journal")]))
+        await migrate(database, package_migrations([("journal", "journal.postgres")]))
         directory = Path(tempfile.mkdtemp(prefix="eco2-bench-"))
         journal = await Journal.open(directory / "bench.journal", worker="bench")
         envelopes = [new_envelope(Tick(n=i, text="x" * 64)) for i in range(rows)]

@@ -1,7 +1,10 @@
-"""The durable local journal of the storage and AI workers (ARCHITECTURE §4).
+"""The durable journal (ARCHITECTURE §4), in two halves that meet only in `ports`.
 
-`store` keeps one entry per message in an aiosqlite WAL file with group commit; `worker`
-turns a handler into a journaled one (begin, checkpointed steps, complete, publish, ack);
-`sync` ships finished entries to PostgreSQL in batches; `faults` holds the crash points
-the chaos suite switches on.
+- `journal.sqlite`: the storage and AI workers' local aiosqlite WAL journal (entries, the
+  group-committing store, the journaled worker, the sync loop).
+- `journal.postgres`: the PostgreSQL pieces the domain services use (transactional outbox,
+  inbox) and the `journal.outcomes` table the sync loop fills.
+- `faults`: the crash points the chaos suite switches on.
+
+import-linter keeps the halves independent of each other (`pyproject.toml`).
 """

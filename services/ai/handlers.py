@@ -35,11 +35,11 @@ from contracts.scan.v1 import (
     ScanResult,
     Stage,
 )
-from journal.worker import Steps, split_reason
+from journal.sqlite.worker import Steps, split_reason
+from objects import ObjectNotFound, ObjectStore
 from services.ai import answers, domain
 from services.ai.provider import BadModelOutput, Photo, Provider
 from services.kit.worker import WorkerSpec
-from services.objects import ObjectNotFound, ObjectStore
 
 log = logging.getLogger(__name__)
 

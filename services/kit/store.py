@@ -24,8 +24,8 @@ from typing import ClassVar, Generic, TypeVar
 import asyncpg
 
 from contracts import Envelope
-from journal import inbox, outbox
-from journal.outbox import Connection
+from journal.postgres import inbox, outbox
+from journal.postgres.outbox import Connection
 
 
 class Statements:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from journal.worker import FailureOutcome, Work
+from journal.sqlite.worker import FailureOutcome, Work
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import httpx
 
 from bus.ports import Subscription
-from journal.outbox import OutboxRelay
-from journal.store import Journal
-from journal.worker import JournaledWorker
+from journal.postgres.outbox import OutboxRelay
+from journal.sqlite.store import Journal
+from journal.sqlite.worker import JournaledWorker
 from services.accounts import handlers as accounts_handlers
 from services.accounts.oauth import OAuthClient, OAuthProviders
 from services.accounts.passwords import Passwords
@@ -173,7 +173,7 @@ CONSUMERS: dict[str, Consumer] = {
 
 # Schemas with SQL migrations: (schema name, package holding `schema/NNNN_*.sql`).
 MIGRATIONS: list[tuple[str, str]] = [
-    ("journal", "journal"),
+    ("journal", "journal.postgres"),
     ("accounts", "services.accounts"),
     ("character", "services.character"),
     ("recycling", "services.recycling"),

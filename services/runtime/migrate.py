@@ -5,8 +5,8 @@ transaction with `search_path` set to the domain's schema and is recorded in
 `public.eco2_migrations` with its checksum; an applied file that changed is an error.
 An advisory lock keeps concurrent `eco2 migrate` runs (several pods) from racing.
 
-The tables every domain shapes alike, the outbox and the inbox (`journal.outbox`,
-`journal.inbox`), are written once: a migration includes one with a line of its own,
+The tables every domain shapes alike, the outbox and the inbox (`journal.postgres.outbox`,
+`journal.postgres.inbox`), are written once: a migration includes one with a line of its own,
 `-- eco2:include outbox`, which `discover` replaces by that table's DDL. The checksum is of
 the result, so a changed definition is caught like a changed file.
 """
@@ -22,8 +22,8 @@ from importlib.resources.abc import Traversable
 
 import asyncpg
 
-from journal.inbox import INBOX_DDL
-from journal.outbox import OUTBOX_DDL
+from journal.postgres.inbox import INBOX_DDL
+from journal.postgres.outbox import OUTBOX_DDL
 
 _FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _DOMAIN = re.compile(r"^[a-z][a-z0-9_]*$")

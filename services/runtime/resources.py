@@ -23,16 +23,16 @@ from bus.ports import Bus
 from bus.rabbit import RabbitBus
 from contracts import Registry
 from contracts.catalog import build_registry
+from objects import LocalObjectStore, ObjectStore
 from services.ai.cache import CachedProvider
 from services.ai.limiter import Limiter, LocalLimiter, RedisLimiter
 from services.ai.offline import OfflineProvider
 from services.ai.provider import Provider
-from services.objects import LocalObjectStore, ObjectStore
 from services.runtime.embedded import embedded_postgres
 from services.runtime.settings import Settings
 
 if TYPE_CHECKING:
-    from services.objects.s3 import S3ObjectStore
+    from objects.s3 import S3ObjectStore
 
 
 class ResourceError(Exception):
@@ -120,7 +120,7 @@ def build_objects(settings: Settings) -> LocalObjectStore | S3ObjectStore:
     location = settings.objects_location
     match urlsplit(location).scheme:
         case "s3":
-            from services.objects.s3 import S3ObjectStore  # boto's import costs 0.5 s: S3 only
+            from objects.s3 import S3ObjectStore  # boto's import costs 0.5 s: S3 only
 
             return S3ObjectStore.from_url(location, endpoint_url=settings.s3_endpoint_url)
         case _:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from journal.faults import Faults
-from services.objects.ports import check_key
+from objects.ports import check_key
 
 ENV_PREFIX = "ECO2_"
 

@@ -9,9 +9,10 @@ from contextlib import AsyncExitStack
 
 from bus.ports import Subscription
 from journal.faults import Faults
-from journal.store import Journal
-from journal.sync import PostgresTarget, SyncLoop
-from journal.worker import JournaledWorker
+from journal.postgres.outcomes import PostgresTarget
+from journal.sqlite.store import Journal
+from journal.sqlite.sync import SyncLoop
+from journal.sqlite.worker import JournaledWorker
 from services.kit.worker import WorkerSpec
 from services.runtime.resources import Resources
 

@@ -4,5 +4,5 @@
 `scan.create|get|list` queries and the pipeline's `scan.progress|failed|completed` events
 plus `user.deleted`, applied through the inbox; `domain` the pure rules (a scan's state
 only moves forward, the list cursor); `store` the SQL of schema `scan` (`schema/`).
-`scan.requested` leaves through the transactional outbox (`journal.outbox`).
+`scan.requested` leaves through the transactional outbox (`journal.postgres.outbox`).
 """

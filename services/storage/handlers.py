@@ -22,9 +22,9 @@ from typing import Any
 from bus.ports import Message, Reject
 from contracts import Payload
 from contracts.scan.v1 import ImagePrepared, ScanFailed, ScanRequested
-from journal.worker import Steps, split_reason
+from journal.sqlite.worker import Steps, split_reason
+from objects import ObjectNotFound, ObjectStore, ObjectTooLarge
 from services.kit.worker import WorkerSpec
-from services.objects import ObjectNotFound, ObjectStore, ObjectTooLarge
 from services.storage.errors import InvalidImage
 from services.storage.image import prepare
 

@@ -30,7 +30,7 @@ from bus.rabbit import RabbitBus
 from contracts import new_envelope
 from contracts.catalog import build_registry
 from contracts.scan.v1 import ScanRequested
-from journal.store import Journal, State
+from journal.sqlite.store import Journal, State
 from tests import images
 from tests.chaos.fleet import Fleet, Slot
 from tests.chaos.proxy import Proxy

@@ -13,7 +13,7 @@ from typing import ClassVar
 import httpx
 import pytest
 
-from services.objects import (
+from objects import (
     ObjectNotFound,
     ObjectStore,
     ObjectStoreError,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from services.objects import LocalObjectStore
+from objects import LocalObjectStore
 from tests.contract.object_store_suite import ObjectStoreContract
 
 

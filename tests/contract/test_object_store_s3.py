@@ -17,8 +17,8 @@ import aioboto3
 import httpx
 import pytest
 
-from services.objects import ObjectNotFound, ObjectStoreError
-from services.objects.s3 import S3ObjectStore, parse_s3_url
+from objects import ObjectNotFound, ObjectStoreError
+from objects.s3 import S3ObjectStore, parse_s3_url
 from services.runtime.resources import build_objects
 from services.runtime.settings import load_settings
 from tests.contract.object_store_suite import ObjectStoreContract

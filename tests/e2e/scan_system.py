@@ -21,7 +21,7 @@ import asyncpg
 from bus.ports import Handler, Message
 from contracts import Payload
 from contracts.catalog import build_registry
-from services.objects import LocalObjectStore
+from objects import LocalObjectStore
 from services.runtime import components
 from services.runtime.resources import Resources
 from services.runtime.settings import Settings

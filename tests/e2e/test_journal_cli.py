@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from contracts import new_envelope
 from contracts.scan.v1 import ScanRequested
-from journal.store import Journal, State
+from journal.sqlite.store import Journal, State
 from services.runtime.cli import app
 from tests import images
 from tests.contract.messages import Note
@@ -81,19 +81,6 @@ def test_copy_is_readable_alone_and_prune_keeps_unsynced(
     assert "pruned 0" in stderr, "unsynced entries are never pruned"
 
 
-def test_missing_and_corrupt_journals_are_clear_errors(tmp_path: Path) -> None:
-    code, _, stderr = _run("journal", "stats", str(tmp_path / "none.journal"))
-    assert code == 2
-    assert "no journal file" in stderr
-    junk = tmp_path / "junk.journal"
-    junk.write_text("not a database, not at all" * 50)
-    code, _, stderr = _run("journal", "ls", str(junk))
-    assert code == 2
-    assert "not a usable journal" in stderr
-    code, _, stderr = _run("journal", "ls", str(junk), "--since", "yesterday-ish")
-    assert code == 2
-
-
 @pytest.mark.postgres
 def test_replay_reruns_a_failed_scan_once_its_cause_is_fixed(
     tmp_path: Path, postgres_url: str
@@ -140,7 +127,16 @@ def test_replay_reruns_a_failed_scan_once_its_cause_is_fixed(
     assert any((objects / "prepared").iterdir())
 
 
-def test_replay_needs_a_selection(journal_file: Path) -> None:
-    code, _, stderr = _run("journal", "replay", str(journal_file))
-    assert code == 2
-    assert "select entries" in stderr
+@pytest.mark.postgres
+def test_replay_exits_3_naming_the_entries_that_fail_again(
+    journal_file: Path, tmp_path: Path, postgres_url: str
+) -> None:
+    """The stored outcomes of the fixture's entries are not envelopes, so republishing them
+    fails: every entry is tried, each failure is named, and the exit code is 3."""
+    env = {"ECO2_DATA_DIR": str(tmp_path / "var"), "ECO2_DATABASE_URL": postgres_url}
+    code, _, stderr = _run(
+        "journal", "replay", str(journal_file), "--state", "completed", "--republish", env=env
+    )
+    assert code == 3
+    assert "replayed 0 entries, 2 failed again" in stderr
+    assert len([line for line in stderr.splitlines() if "validation error" in line]) == 2

@@ -36,8 +36,8 @@ from contracts.accounts.v1 import (
     UserDeleted,
 )
 from contracts.catalog import build_registry
+from objects import LocalObjectStore
 from services.accounts.passwords import Passwords
-from services.objects import LocalObjectStore
 from services.runtime import components
 from services.runtime.resources import Resources
 from services.runtime.settings import load_settings

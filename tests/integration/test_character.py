@@ -24,7 +24,7 @@ from contracts import Envelope, new_envelope
 from contracts.accounts.v1 import Register, UserDeleted, UserRegistered
 from contracts.catalog import build_registry
 from contracts.character.v1 import Catalog, GetCatalog, GetOwned, Grant, Granted, Owned
-from services.objects import LocalObjectStore
+from objects import LocalObjectStore
 from services.runtime import components
 from services.runtime.resources import Resources
 from services.runtime.settings import load_settings

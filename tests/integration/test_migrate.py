@@ -11,8 +11,8 @@ import pytest
 
 from contracts import new_envelope
 from contracts.system.v1 import Ping
-from journal.inbox import claim
-from journal.outbox import enqueue
+from journal.postgres.inbox import claim
+from journal.postgres.outbox import enqueue
 from services.runtime.migrate import MigrationError, discover, migrate
 
 pytestmark = pytest.mark.postgres

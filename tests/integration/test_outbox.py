@@ -14,8 +14,8 @@ import pytest
 
 from bus.ports import PublishFailed
 from contracts import Envelope, new_envelope
-from journal.inbox import INBOX_DDL, claim
-from journal.outbox import OUTBOX_DDL, OutboxRelay, enqueue
+from journal.postgres.inbox import INBOX_DDL, claim
+from journal.postgres.outbox import OUTBOX_DDL, OutboxRelay, enqueue
 from tests.contract.messages import Note
 from tests.databases import fresh_database
 

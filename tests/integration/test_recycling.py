@@ -30,7 +30,7 @@ from contracts.recycling.v1 import (
     Search,
 )
 from contracts.scan import taxonomy
-from services.objects import LocalObjectStore
+from objects import LocalObjectStore
 from services.recycling import domain, handlers
 from services.recycling.cache import INDEX_KEY, PREFIX, rules_key
 from services.recycling.content import load_catalog

@@ -39,7 +39,7 @@ from contracts.scan.v1 import (
     ScanView,
     Stage,
 )
-from services.objects import LocalObjectStore
+from objects import LocalObjectStore
 from services.runtime import components
 from services.runtime.resources import Resources
 from services.runtime.settings import load_settings

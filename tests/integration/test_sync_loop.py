@@ -11,8 +11,9 @@ import asyncpg
 import pytest
 
 from contracts import new_envelope
-from journal.store import Journal
-from journal.sync import BACKLOG, PostgresTarget, SyncLoop
+from journal.postgres.outcomes import PostgresTarget
+from journal.sqlite.store import Journal
+from journal.sqlite.sync import BACKLOG, SyncLoop
 from tests.chaos.proxy import Proxy
 from tests.contract.messages import Note
 from tests.databases import fresh_database
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 async def database(postgres_url: str) -> AsyncIterator[str]:
-    async with fresh_database(postgres_url, "eco2_sync", [("journal", "journal")]) as url:
+    async with fresh_database(postgres_url, "eco2_sync", [("journal", "journal.postgres")]) as url:
         yield url
 
 

@@ -18,9 +18,9 @@ from bus.ports import Subscription
 from contracts import Envelope, new_envelope
 from contracts.catalog import build_registry
 from contracts.scan.v1 import ImagePrepared, ScanFailed, ScanRequested
-from journal.store import Journal, State
-from journal.worker import JournaledWorker
-from services.objects import LocalObjectStore, ObjectStoreError
+from journal.sqlite.store import Journal, State
+from journal.sqlite.worker import JournaledWorker
+from objects import LocalObjectStore, ObjectStoreError
 from services.storage import handlers
 from tests import images
 from tests.contract.bus_suite import Recorder, eventually

@@ -19,12 +19,12 @@ from contracts.catalog import build_registry
 from contracts.character.v1 import Character, Grant, Granted
 from contracts.recycling.v1 import DisposalRules, GetRules, RulesFound
 from contracts.scan.v1 import Classification, ImagePrepared, Insufficiency, ScanCompleted
-from journal.store import Journal, State
-from journal.worker import JournaledWorker
+from journal.sqlite.store import Journal, State
+from journal.sqlite.worker import JournaledWorker
+from objects import LocalObjectStore
 from services.ai import handlers
 from services.ai.offline import OfflineProvider
 from services.ai.provider import BadModelOutput, Photo
-from services.objects import LocalObjectStore
 from tests.contract.bus_suite import Recorder, eventually
 
 POLICY = RetryPolicy(max_attempts=3, base_delay=0.01, factor=2, max_delay=0.05)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from journal.inbox import INBOX_DDL
-from journal.outbox import OUTBOX_DDL
+from journal.postgres.inbox import INBOX_DDL
+from journal.postgres.outbox import OUTBOX_DDL
 from services.runtime import components
 from services.runtime.migrate import MigrationError, discover, package_migrations
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from contracts import new_envelope
-from journal.store import Journal, JournalCorrupt, JournalError, JournalNotFound, State
+from journal.sqlite.store import Journal, JournalCorrupt, JournalError, JournalNotFound, State
 from tests.contract.messages import Note
 
 

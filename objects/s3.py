@@ -26,7 +26,7 @@ import aiohttp
 from aiobotocore.config import AioConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from services.objects.ports import (
+from objects.ports import (
     ObjectNotFound,
     ObjectStoreError,
     ObjectTooLarge,

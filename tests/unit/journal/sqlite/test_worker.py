@@ -14,8 +14,8 @@ from bus.memory import MemoryBroker, MemoryBus
 from bus.policy import RetryPolicy
 from bus.ports import Message, Reject, Subscription
 from contracts import Payload, derive_id, new_envelope
-from journal.store import Journal, State
-from journal.worker import JournaledWorker, Steps
+from journal.sqlite.store import Journal, State
+from journal.sqlite.worker import JournaledWorker, Steps
 from tests.contract.bus_suite import Recorder, eventually
 from tests.contract.messages import Echoed, Note, registry
 

@@ -4,8 +4,8 @@ Only the composition root (`services.runtime.resources`) picks an adapter; every
 else imports the port's names from here.
 """
 
-from services.objects.local import LocalObjectStore
-from services.objects.ports import (
+from objects.local import LocalObjectStore
+from objects.ports import (
     ObjectNotFound,
     ObjectStore,
     ObjectStoreError,

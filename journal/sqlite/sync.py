@@ -1,9 +1,9 @@
-"""The sync loop: ships finished, unsynced journal entries to PostgreSQL in batches.
+"""The sync loop: ships finished, unsynced journal entries to a `SyncTarget` in batches.
 
-One round trip per batch (an `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING`
-keyed on the message id, so a batch shipped twice is a no-op), then one SQLite
-transaction marks the batch synced. PostgreSQL being down or slow never blocks the
-worker: the loop backs off, the backlog grows and is visible, and it catches up later.
+One `ship` per batch (PostgreSQL's, `journal.postgres.outcomes`, is idempotent on the
+message id, so a batch shipped twice is a no-op), then one SQLite transaction marks the
+batch synced. The target being down or slow never blocks the worker: the loop backs off,
+the backlog grows and is visible, and it catches up later.
 """
 
 from __future__ import annotations
@@ -11,16 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
-from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Protocol
 
-import asyncpg
 from prometheus_client import Counter, Gauge
 
 from journal.faults import NO_FAULTS, Faults
-from journal.store import Journal, SyncRow
+from journal.ports import SyncRow, SyncTarget, SyncUnavailable
+from journal.sqlite.store import Journal
 
 log = logging.getLogger(__name__)
 
@@ -29,97 +25,6 @@ BACKLOG = Gauge(
 )
 SHIPPED = Counter("eco2_journal_synced", "Journal entries shipped to PostgreSQL", ["worker"])
 FAILURES = Counter("eco2_journal_sync_failures", "Failed sync batches", ["worker"])
-
-
-class SyncTarget(Protocol):
-    async def ship(self, worker: str, rows: Sequence[SyncRow]) -> None:
-        """Store every row idempotently (keyed on message id) in one round trip."""
-
-
-class PostgresTarget:
-    """Ships into `journal.outcomes` (created by the `journal` migrations)."""
-
-    _SQL = """
-        INSERT INTO journal.outcomes
-            (message_id, worker, type, version, state, attempts, envelope, outcome, error,
-             received_at, completed_at)
-        SELECT id, $2, kind, version, state, attempts, envelope, outcome, error,
-               to_timestamp(received), to_timestamp(completed)
-        FROM unnest($1::uuid[], $3::text[], $4::int[], $5::text[], $6::int[], $7::jsonb[],
-                    $8::jsonb[], $9::text[], $10::float8[], $11::float8[])
-             AS r (id, kind, version, state, attempts, envelope, outcome, error, received,
-                   completed)
-        ON CONFLICT (message_id) DO NOTHING
-    """
-
-    _COLUMNS = (
-        "message_id",
-        "worker",
-        "type",
-        "version",
-        "state",
-        "attempts",
-        "envelope",
-        "outcome",
-        "error",
-        "received_at",
-        "completed_at",
-    )
-
-    def __init__(self, pool: asyncpg.Pool, timeout: float = 30.0) -> None:
-        self._pool = pool
-        self._timeout = timeout
-
-    async def ship(self, worker: str, rows: Sequence[SyncRow]) -> None:
-        # Optimistic COPY: a batch is normally new, and COPY is the cheapest way in. A batch
-        # shipped before (a crash between PostgreSQL's commit and the journal's mark) fails
-        # as a whole on the primary key and goes through the idempotent upsert instead.
-        try:
-            await self._pool.copy_records_to_table(
-                "outcomes",
-                schema_name="journal",
-                columns=self._COLUMNS,
-                records=[
-                    (
-                        uuid.UUID(r.message_id),
-                        worker,
-                        r.type,
-                        r.version,
-                        r.state,
-                        r.attempts,
-                        r.envelope,
-                        r.outcome,
-                        r.error,
-                        _ts(r.created_at),
-                        _ts(r.completed_at),
-                    )
-                    for r in rows
-                ],
-                timeout=self._timeout,
-            )
-        except asyncpg.UniqueViolationError:
-            await self._upsert(worker, rows)
-
-    async def _upsert(self, worker: str, rows: Sequence[SyncRow]) -> None:
-        await self._pool.execute(
-            self._SQL,
-            [r.message_id for r in rows],
-            worker,
-            [r.type for r in rows],
-            [r.version for r in rows],
-            [r.state for r in rows],
-            [r.attempts for r in rows],
-            [r.envelope for r in rows],
-            [r.outcome for r in rows],
-            [r.error for r in rows],
-            [r.created_at for r in rows],
-            [r.completed_at for r in rows],
-            timeout=self._timeout,
-        )
-
-
-def _ts(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
 
 
 class SyncLoop:
@@ -160,7 +65,7 @@ class SyncLoop:
         """Ship everything pending now; return how many.
 
         Reading the next batch from SQLite and marking the last one synced run while
-        PostgreSQL stores the current one. Entries that finish during a pass with an
+        the target stores the current one. Entries that finish during a pass with an
         older key than the pass has reached are shipped by the next pass.
         """
         shipped = 0
@@ -199,12 +104,12 @@ class SyncLoop:
                 await self.drain()
                 BACKLOG.labels(self._worker).set(await self._journal.backlog())
                 backoff = 0.1
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            except SyncUnavailable as exc:
                 FAILURES.labels(self._worker).inc()
                 backlog = await self._journal.backlog()
                 BACKLOG.labels(self._worker).set(backlog)
                 log.warning(
-                    "sync to PostgreSQL failed (%s); backlog %d, retry in %.1fs",
+                    "sync failed (%s); backlog %d, retry in %.1fs",
                     exc,
                     backlog,
                     backoff,

@@ -27,7 +27,7 @@ from pydantic import BaseModel
 from bus.ports import Message, Publisher, Reject
 from contracts import ContractError, Envelope, Payload, Registry, derive_id, new_envelope
 from journal.faults import NO_FAULTS, Faults
-from journal.store import Journal, State
+from journal.sqlite.store import Journal, State
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from journal.outbox import Connection
+from journal.postgres.outbox import Connection
 
 # The one definition; `eco2 migrate` puts it where a migration says `-- eco2:include inbox`.
 INBOX_DDL = """

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
-from services.objects.ports import (
+from objects.ports import (
     ObjectNotFound,
     ObjectStoreError,
     ObjectTooLarge,
