@@ -45,9 +45,9 @@ from playwright.sync_api import (
 from starlette.applications import Starlette
 
 from tests.conftest import unavailable
-from tests.databases import fresh_database
+from support.databases import fresh_database
 from tests.e2e.test_oauth_flow import FakeProvider, userinfo
-from tests.servers import free_port
+from support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ECO2 = str(Path(sys.executable).with_name("eco2"))

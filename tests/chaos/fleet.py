@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.integration.processes import ECO2, ROOT
+from support.processes import ECO2, ROOT
 
 
 @dataclass

@@ -29,7 +29,7 @@ from services.runtime import components
 from services.runtime.resources import Resources, jwt_secret
 from services.runtime.settings import Settings
 from tests.e2e.fake_accounts import FakeAccounts
-from tests.servers import serve
+from support.servers import serve
 
 BusFactory = Callable[[Registry], Bus]
 SECRET = "test-secret-" + "x" * 40

@@ -25,7 +25,7 @@ from services.objects import LocalObjectStore
 from services.runtime import components
 from services.runtime.resources import Resources
 from services.runtime.settings import Settings
-from tests.databases import fresh_database
+from support.databases import fresh_database
 from tests.e2e.fake_accounts import FakeAccounts
 from tests.e2e.gateway_system import (
     GatewaySystem,
@@ -33,7 +33,7 @@ from tests.e2e.gateway_system import (
     fake_redis,
     memory_buses,
 )
-from tests.servers import serve
+from support.servers import serve
 
 DOMAINS = [
     ("scan", "services.scan"),

@@ -29,7 +29,7 @@ from contracts.scan.v1 import (
 )
 from tests.e2e.gateway_system import bearer, gateway_settings, register, sse
 from tests.e2e.scan_system import ScanSystem, scan_system
-from tests.images import jpeg
+from support.images import jpeg
 
 pytestmark = pytest.mark.postgres
 

@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from tests.e2e.accounts_system import accounts_database, running_system, system_settings
-from tests.servers import serve_fake
+from support.servers import serve_fake
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

@@ -9,8 +9,8 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.integration.processes import ECO2, Eco2Process, spawn, wait_for_line
-from tests.servers import free_port
+from support.processes import ECO2, Eco2Process, spawn, wait_for_line
+from support.servers import free_port
 
 pytestmark = pytest.mark.slow
 

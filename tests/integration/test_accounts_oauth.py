@@ -19,7 +19,7 @@ from contracts.accounts.v1 import OAuthLogin, OAuthProvider, Register, Session
 from services.accounts.errors import AccountError
 from services.accounts.oauth import OAuthClient, OAuthProviders
 from tests.integration.test_accounts import PASSWORD, Harness, harness
-from tests.servers import serve_fake
+from support.servers import serve_fake
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

@@ -16,8 +16,8 @@ from bus.rabbit import RabbitBus
 from contracts import new_envelope
 from tests.contract.bus_suite import eventually
 from tests.contract.messages import Note, registry
-from tests.integration.processes import ECO2
-from tests.integration.rabbit import temporary_group
+from support.processes import ECO2
+from support.rabbit import temporary_group
 
 pytestmark = pytest.mark.rabbit
 

@@ -23,8 +23,8 @@ from contracts.scan.v1 import Classification
 from services.ai.limiter import Limiter, LocalLimiter, RedisLimiter
 from services.ai.openai_provider import OpenAIProvider
 from services.ai.provider import BadModelOutput, Photo, ProviderError
-from tests import images
-from tests.servers import serve_fake
+from support import images
+from support.servers import serve_fake
 
 GOOD = {"major": "재활용폐기물", "middle": "무색페트병", "minor": "생수병", "situation_tags": []}
 

@@ -17,7 +17,7 @@ from contracts import Envelope, new_envelope
 from journal.inbox import INBOX_DDL, claim
 from journal.outbox import OUTBOX_DDL, OutboxRelay, enqueue
 from tests.contract.messages import Note
-from tests.databases import fresh_database
+from support.databases import fresh_database
 
 pytestmark = pytest.mark.postgres
 

@@ -15,7 +15,7 @@ from journal.store import Journal
 from journal.sync import BACKLOG, PostgresTarget, SyncLoop
 from tests.chaos.proxy import Proxy
 from tests.contract.messages import Note
-from tests.databases import fresh_database
+from support.databases import fresh_database
 
 pytestmark = pytest.mark.postgres
 
