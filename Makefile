@@ -38,7 +38,7 @@ bench: $(STAMP)
 	$(PY) bench/bus.py
 	$(PY) bench/journal.py
 	$(PY) bench/gateway.py
-	$(PY) bench/scan_load.py
+	$(PY) bench/scan_load/run.py
 
 check: lint typecheck arch test
 
