@@ -32,11 +32,11 @@ from contracts.catalog import build_registry
 from contracts.scan.v1 import ScanRequested
 from journal.store import Journal, State
 from support import images
+from support.databases import fresh_database
+from support.env import ECO2
+from support.rabbit import temporary_vhost
 from tests.chaos.fleet import Fleet, Slot
 from tests.chaos.proxy import Proxy
-from support.databases import fresh_database
-from support.processes import ECO2
-from support.rabbit import temporary_vhost
 
 pytestmark = [pytest.mark.rabbit, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(900)]
 

@@ -21,8 +21,8 @@ from services.objects import ObjectNotFound, ObjectStoreError
 from services.objects.s3 import S3ObjectStore, parse_s3_url
 from services.runtime.resources import build_objects
 from services.runtime.settings import load_settings
-from tests.contract.object_store_suite import ObjectStoreContract
 from support.servers import free_port
+from tests.contract.object_store_suite import ObjectStoreContract
 
 pytestmark = pytest.mark.s3
 

@@ -21,8 +21,8 @@ from services.runtime import components
 from services.runtime.resources import open_resources
 from services.runtime.settings import Settings, load_settings
 from support.databases import fresh_database
-from tests.e2e.gateway_system import SECRET
 from support.servers import serve
+from tests.e2e.gateway_system import SECRET
 
 
 @asynccontextmanager

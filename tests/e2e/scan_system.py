@@ -26,6 +26,7 @@ from services.runtime import components
 from services.runtime.resources import Resources
 from services.runtime.settings import Settings
 from support.databases import fresh_database
+from support.servers import serve
 from tests.e2e.fake_accounts import FakeAccounts
 from tests.e2e.gateway_system import (
     GatewaySystem,
@@ -33,7 +34,6 @@ from tests.e2e.gateway_system import (
     fake_redis,
     memory_buses,
 )
-from support.servers import serve
 
 DOMAINS = [
     ("scan", "services.scan"),

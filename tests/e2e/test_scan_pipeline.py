@@ -37,11 +37,12 @@ from services.runtime import components
 from services.runtime.resources import open_resources
 from services.runtime.settings import load_settings
 from support.databases import fresh_database
-from tests.e2e.gateway_system import SECRET, sse_events
+from support.env import ECO2
 from support.images import jpeg
-from support.processes import ECO2, Eco2Process, spawn, wait_for_line
+from support.processes import Eco2Process, spawn, wait_for_line
 from support.rabbit import temporary_vhost
 from support.servers import free_port, serve
+from tests.e2e.gateway_system import SECRET, sse_events
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 

@@ -9,7 +9,8 @@ import asyncpg
 import httpx
 import pytest
 
-from support.processes import ECO2, Eco2Process, spawn, wait_for_line
+from support.env import ECO2
+from support.processes import Eco2Process, spawn, wait_for_line
 from support.servers import free_port
 
 pytestmark = pytest.mark.slow

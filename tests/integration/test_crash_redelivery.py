@@ -12,9 +12,9 @@ import pytest
 
 from bus.rabbit import RabbitBus
 from contracts import new_envelope
-from tests.contract.messages import Note, registry
 from support.processes import Eco2Process, spawn, wait_for_line
 from support.rabbit import temporary_group
+from tests.contract.messages import Note, registry
 
 pytestmark = pytest.mark.rabbit
 

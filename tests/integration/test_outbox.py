@@ -16,8 +16,8 @@ from bus.ports import PublishFailed
 from contracts import Envelope, new_envelope
 from journal.inbox import INBOX_DDL, claim
 from journal.outbox import OUTBOX_DDL, OutboxRelay, enqueue
-from tests.contract.messages import Note
 from support.databases import fresh_database
+from tests.contract.messages import Note
 
 pytestmark = pytest.mark.postgres
 

@@ -13,9 +13,9 @@ import pytest
 from contracts import new_envelope
 from journal.store import Journal
 from journal.sync import BACKLOG, PostgresTarget, SyncLoop
+from support.databases import fresh_database
 from tests.chaos.proxy import Proxy
 from tests.contract.messages import Note
-from support.databases import fresh_database
 
 pytestmark = pytest.mark.postgres
 
