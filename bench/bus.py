@@ -12,15 +12,10 @@ import argparse
 import asyncio
 import json
 import statistics
-import sys
 import time
 import uuid
 from collections.abc import Coroutine
-from pathlib import Path
 from typing import Any, ClassVar
-
-if not __package__:  # run as a file: this folder's bus.py must not shadow the `bus` package
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import aio_pika
 
@@ -30,6 +25,7 @@ from bus.rabbit import RabbitBus
 from bus.rabbit.topology import delete_group
 from contracts import Payload, new_envelope
 from contracts.catalog import build_registry
+from support.env import RABBIT_URL
 
 PREFETCH = 100
 
@@ -134,7 +130,7 @@ async def main() -> None:
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--window", type=int, default=100, help="publishes in flight")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
-    parser.add_argument("--url", default="amqp://guest:guest@127.0.0.1:5672/")
+    parser.add_argument("--url", default=RABBIT_URL)
     args = parser.parse_args()
     # Warm both paths once so connection set-up and imports are not measured.
     await raw_aio_pika(args.url, 200, args.window)
