@@ -22,7 +22,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 
 typecheck: $(STAMP)
-	$(PY) -m mypy contracts bus journal objects services gateway tests bench
+	$(PY) -m mypy contracts bus journal objects services gateway support tests bench
 
 arch: $(STAMP)
 	.venv/bin/lint-imports
@@ -35,10 +35,10 @@ up: $(STAMP)
 	.venv/bin/eco2 up
 
 bench: $(STAMP)
-	$(PY) bench/bus.py
-	$(PY) bench/journal.py
-	$(PY) bench/gateway.py
-	$(PY) bench/scan_load.py
+	$(PY) -m bench.bus
+	$(PY) -m bench.journal
+	$(PY) -m bench.gateway run
+	$(PY) -m bench.scan_load run
 
 check: lint typecheck arch test
 

@@ -1,8 +1,9 @@
 """Bus throughput: publish -> consume -> ack through the project's RabbitMQ transport,
 against a plain aio-pika loop doing the same in the same run (persistent messages,
-publisher confirms, prefetch 100). Prints both rates and their ratio (target >= 0.5).
+publisher confirms, prefetch 100). Prints both rates, the CPU time this process spends per
+message on each path, and the rate ratio (target >= 0.5).
 
-    python bench/bus.py [--messages N] [--window W] [--rounds R] [--url amqp://...]
+    python -m bench.bus [--messages N] [--window W] [--rounds R] [--url amqp://...]
 """
 
 from __future__ import annotations
@@ -11,14 +12,10 @@ import argparse
 import asyncio
 import json
 import statistics
-import sys
 import time
 import uuid
-from pathlib import Path
+from collections.abc import Coroutine
 from typing import Any, ClassVar
-
-if not __package__:  # run as a file: this folder's bus.py must not shadow the `bus` package
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import aio_pika
 
@@ -28,6 +25,7 @@ from bus.rabbit import RabbitBus
 from bus.rabbit.topology import delete_group
 from contracts import Payload, new_envelope
 from contracts.catalog import build_registry
+from support.env import RABBIT_URL
 
 PREFETCH = 100
 
@@ -132,22 +130,35 @@ async def main() -> None:
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--window", type=int, default=100, help="publishes in flight")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
-    parser.add_argument("--url", default="amqp://guest:guest@127.0.0.1:5672/")
+    parser.add_argument("--url", default=RABBIT_URL)
     args = parser.parse_args()
     # Warm both paths once so connection set-up and imports are not measured.
     await raw_aio_pika(args.url, 200, args.window)
     await project_bus(args.url, 200, args.window)
     print(f"messages: {args.messages}, publishes in flight: {args.window}, prefetch: {PREFETCH}")
-    ratios = []
+    ratios, cpu_ratios = [], []
     for round_ in range(1, args.rounds + 1):
-        raw = await raw_aio_pika(args.url, args.messages, args.window)
-        ours = await project_bus(args.url, args.messages, args.window)
+        raw, raw_cpu = await _timed(raw_aio_pika(args.url, args.messages, args.window))
+        ours, our_cpu = await _timed(project_bus(args.url, args.messages, args.window))
         ratios.append(ours / raw)
+        cpu_ratios.append(our_cpu / raw_cpu)
+        per = 1e6 / args.messages
         print(
-            f"round {round_}: plain aio-pika {raw:7.0f} msg/s | eco2 rabbit bus {ours:7.0f} msg/s"
+            f"round {round_}: plain aio-pika {raw:7.0f} msg/s {raw_cpu * per:5.0f} µs CPU/msg"
+            f" | eco2 rabbit bus {ours:7.0f} msg/s {our_cpu * per:5.0f} µs CPU/msg"
             f" | ratio {ours / raw:.2f}"
         )
-    print(f"median ratio: {statistics.median(ratios):.2f}  (target >= 0.5)")
+    print(
+        f"median ratio: {statistics.median(ratios):.2f}  (target >= 0.5);"
+        f" CPU per message, eco2 / plain: {statistics.median(cpu_ratios):.2f}"
+    )
+
+
+async def _timed(run: Coroutine[Any, Any, float]) -> tuple[float, float]:
+    """The rate `run` returns, and the CPU seconds this process spent running it."""
+    before = time.process_time()
+    rate = await run
+    return rate, time.process_time() - before
 
 
 if __name__ == "__main__":

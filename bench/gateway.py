@@ -10,7 +10,10 @@ served by uvicorn with the gateway's server settings. A load process then keeps
   by request/reply                                (target >= 0.25 of plain, p99 <= 25 ms)
 - the plain route, the baseline
 
-    python bench/gateway.py [--seconds S] [--connections C] [--rounds R]
+    python -m bench.gateway run [--seconds S] [--connections C] [--rounds R]
+
+The other sub-commands are the processes `run` starts: `plain` (the baseline server) and
+`load` (the load on one URL).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -27,16 +30,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-if not __package__:  # run as a file: keep this folder from shadowing the project packages
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
-
 import aiohttp
-import asyncpg
 
-from bench.servers import ECO2, POSTGRES, RABBIT, ROOT, free_port
+from bench.users import register
+from support.databases import fresh_database
+from support.env import ECO2, POSTGRES_URL, RABBIT_URL, redis_db
+from support.processes import Processes
+from support.servers import free_port, wait_http
 
-REDIS = os.environ.get("ECO2_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
-BENCH_DB = "eco2_bench"
+REDIS = redis_db(14)
 
 
 # --- the baseline server -----------------------------------------------------------------
@@ -95,7 +97,7 @@ async def _load(url: str, token: str | None, connections: int, seconds: float) -
 
 async def measure(url: str, token: str | None, connections: int, seconds: float) -> dict[str, Any]:
     """Run the load in its own process, so it does not share the event loop being measured."""
-    args = [sys.executable, __file__, "--load", url, "--connections", str(connections)]
+    args = [sys.executable, "-m", "bench.gateway", "load", url, "--connections", str(connections)]
     args += ["--seconds", str(seconds)] + (["--token", token] if token else [])
     process = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.PIPE)
     out, _ = await process.communicate()
@@ -106,65 +108,37 @@ async def measure(url: str, token: str | None, connections: int, seconds: float)
 # --- the system under test ---------------------------------------------------------------
 
 
-async def _fresh_database() -> str:
-    admin = await asyncpg.connect(POSTGRES)
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {BENCH_DB}")
-    finally:
-        await admin.close()
-    return POSTGRES.rsplit("/", 1)[0] + f"/{BENCH_DB}"
-
-
-async def _spawn(args: list[str], env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
-    with log.open("wb") as out:
-        return await asyncio.create_subprocess_exec(
-            *args,
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT), **env},
-            stdout=out,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-
-
-async def _wait_http(url: str, timeout: float = 60) -> None:
-    async with asyncio.timeout(timeout), aiohttp.ClientSession() as session:
-        while True:
-            try:
-                async with session.get(url) as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-
-
 async def _token(base: str) -> str:
-    body = {"email": f"bench-{uuid.uuid4().hex[:8]}@example.com", "password": "bench pass 123"}
-    body["nickname"] = "bench"
-    async with aiohttp.ClientSession() as session:
-        for _ in range(6):  # 503 while the accounts service is still starting
-            async with session.post(f"{base}/api/v1/auth/register", json=body) as response:
-                answer = await response.json()
-                if response.status != 503:
-                    break
-        if response.status != 201:
-            raise RuntimeError(f"register failed: {response.status} {answer}")
-        token: str = answer["access_token"]
-        async with session.get(
+    """A registered user's token, checked once on the route the benchmark loads."""
+    (token,) = await register(base, 1)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(
             f"{base}/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}
-        ) as response:
-            if response.status != 200:
-                raise RuntimeError(f"users/me failed: {response.status} {await response.text()}")
+        ) as response,
+    ):
+        if response.status != 200:
+            raise RuntimeError(f"users/me failed: {response.status} {await response.text()}")
     return token
 
 
 async def main(args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="eco2-bench-gateway-"))
-    database = await _fresh_database()
+    processes = Processes(workdir)
+    async with fresh_database(POSTGRES_URL, "eco2_bench_gateway") as database:
+        try:
+            await measure_all(args, workdir, processes, database)
+        finally:
+            await processes.stop(["gateway"])
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def measure_all(
+    args: argparse.Namespace, workdir: Path, processes: Processes, database: str
+) -> None:
     gateway_port, plain_port = free_port(), free_port()
     env = {
-        "ECO2_BUS_URL": RABBIT,
+        "ECO2_BUS_URL": RABBIT_URL,
         "ECO2_DATABASE_URL": database,
         "ECO2_REDIS_URL": REDIS,
         "ECO2_DATA_DIR": str(workdir),
@@ -172,77 +146,68 @@ async def main(args: argparse.Namespace) -> None:
         "ECO2_HTTP_PORT": str(gateway_port),
         "ECO2_LOG_LEVEL": "WARNING",
     }
-    migrate = await _spawn([ECO2, "migrate"], env, workdir / "migrate.log")
-    if await migrate.wait() != 0:
-        raise RuntimeError((workdir / "migrate.log").read_text())
-    processes = [
-        await _spawn([ECO2, "run", "accounts"], env, workdir / "accounts.log"),
-        await _spawn([ECO2, "run", "gateway"], env, workdir / "gateway.log"),
-        await _spawn(
-            [sys.executable, __file__, "--serve-plain", str(plain_port)], {}, workdir / "plain.log"
-        ),
-    ]
-    try:
-        base = f"http://127.0.0.1:{gateway_port}"
-        await _wait_http(f"{base}/healthz")
-        await _wait_http(f"http://127.0.0.1:{plain_port}/plain")
-        token = await _token(base)
-        targets = {
-            "plain": (f"http://127.0.0.1:{plain_port}/plain", None),
-            "healthz": (f"{base}/healthz", None),
-            "users/me": (f"{base}/api/v1/users/me", token),
-        }
-        for url, auth in targets.values():  # warm up every path
-            await measure(url, auth, args.connections, 1.0)
-        print(f"connections: {args.connections}, seconds per measurement: {args.seconds}")
-        results: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
-        for round_ in range(1, args.rounds + 1):
-            for name, (url, auth) in targets.items():
-                result = await measure(url, auth, args.connections, args.seconds)
-                results[name].append(result)
-                print(
-                    f"round {round_} {name:9s} {result['rate']:7.0f} req/s  "
-                    f"p50 {result['p50']:6.1f} ms  p99 {result['p99']:6.1f} ms  "
-                    f"errors {result['errors']}"
-                )
-        plain = statistics.median(r["rate"] for r in results["plain"])
-        for name, target in (("healthz", 0.7), ("users/me", 0.25)):
-            rate = statistics.median(r["rate"] for r in results[name])
-            p99 = statistics.median(r["p99"] for r in results[name])
+    await processes.run("migrate", [ECO2, "migrate"], env, 120)
+    await processes.spawn("accounts", [ECO2, "run", "accounts"], env)
+    await processes.spawn("gateway", [ECO2, "run", "gateway"], env)
+    plain_server = [sys.executable, "-m", "bench.gateway", "plain", str(plain_port)]
+    await processes.spawn("plain", plain_server, {})
+    base = f"http://127.0.0.1:{gateway_port}"
+    await wait_http(f"{base}/healthz", check=processes.check_alive)
+    await wait_http(f"http://127.0.0.1:{plain_port}/plain", check=processes.check_alive)
+    token = await _token(base)
+    targets = {
+        "plain": (f"http://127.0.0.1:{plain_port}/plain", None),
+        "healthz": (f"{base}/healthz", None),
+        "users/me": (f"{base}/api/v1/users/me", token),
+    }
+    for url, auth in targets.values():  # warm up every path
+        await measure(url, auth, args.connections, 1.0)
+    print(f"connections: {args.connections}, seconds per measurement: {args.seconds}")
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
+    for round_ in range(1, args.rounds + 1):
+        for name, (url, auth) in targets.items():
+            result = await measure(url, auth, args.connections, args.seconds)
+            results[name].append(result)
             print(
-                f"{name:9s} ratio to plain {rate / plain:.2f} (target >= {target})"
-                f"  median p99 {p99:.1f} ms"
+                f"round {round_} {name:9s} {result['rate']:7.0f} req/s  "
+                f"p50 {result['p50']:6.1f} ms  p99 {result['p99']:6.1f} ms  "
+                f"errors {result['errors']}"
             )
-    finally:
-        for process in processes:
-            if process.returncode is None:
-                process.terminate()
-        for process in processes:
-            await process.wait()
+    plain = statistics.median(r["rate"] for r in results["plain"])
+    for name, target in (("healthz", 0.7), ("users/me", 0.25)):
+        rate = statistics.median(r["rate"] for r in results[name])
+        p99 = statistics.median(r["p99"] for r in results[name])
+        print(
+            f"{name:9s} ratio to plain {rate / plain:.2f} (target >= {target})"
+            f"  median p99 {p99:.1f} ms"
+        )
 
 
 def parse() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--serve-plain", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--load", help=argparse.SUPPRESS)
-    parser.add_argument("--token", help=argparse.SUPPRESS)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.gateway", description=(__doc__ or "").splitlines()[0]
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="the whole benchmark (starts everything below)")
+    run.add_argument("--seconds", type=float, default=5.0)
+    run.add_argument("--connections", type=int, default=64)
+    run.add_argument("--rounds", type=int, default=3)
+    plain = commands.add_parser("plain", help="serve the plain baseline route")
+    plain.add_argument("port", type=int)
+    load = commands.add_parser("load", help="keep requests in flight against one URL")
+    load.add_argument("url")
+    load.add_argument("--connections", type=int, required=True)
+    load.add_argument("--seconds", type=float, required=True)
+    load.add_argument("--token", help="a bearer token to send")
     return parser.parse_args()
 
 
 if __name__ == "__main__":
     options = parse()
-    if options.serve_plain:
-        serve_plain(options.serve_plain)
-    elif options.load:
-        print(
-            json.dumps(
-                asyncio.run(
-                    _load(options.load, options.token, options.connections, options.seconds)
-                )
-            )
-        )
+    if options.command == "plain":
+        serve_plain(options.port)
+    elif options.command == "load":
+        result = _load(options.url, options.token, options.connections, options.seconds)
+        print(json.dumps(asyncio.run(result)))
     else:
         asyncio.run(main(options))

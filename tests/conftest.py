@@ -1,31 +1,17 @@
-"""Shared fixtures: where the real services are, and whether their absence fails or skips.
-
-With ECO2_REQUIRE_SERVICES=1 (set by `.ci/run`) a missing RabbitMQ, PostgreSQL or Redis
-fails the tests that need it; otherwise those tests are skipped.
-"""
+"""Shared fixtures: the real servers (found and judged missing by `support.env`)."""
 
 from __future__ import annotations
 
 import os
 import socket
-from typing import NoReturn
 from urllib.parse import urlsplit
 
 import pytest
 
-REQUIRE_SERVICES = os.environ.get("ECO2_REQUIRE_SERVICES") == "1"
+# The support package's asserts (e.g. in its bus harness) report like the tests' own.
+pytest.register_assert_rewrite("support")
 
-RABBIT_URL = os.environ.get("ECO2_TEST_RABBIT_URL", "amqp://guest:guest@127.0.0.1:5672/")
-POSTGRES_URL = os.environ.get("ECO2_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("ECO2_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-def unavailable(message: str) -> NoReturn:
-    """Something a test needs is missing: a failure under ECO2_REQUIRE_SERVICES=1 (CI),
-    a skip elsewhere (a laptop without the servers)."""
-    if REQUIRE_SERVICES:
-        pytest.fail(message + "; ECO2_REQUIRE_SERVICES=1 makes this a failure")
-    pytest.skip(message)
+from support.env import POSTGRES_URL, RABBIT_URL, REDIS_URL, unavailable  # noqa: E402
 
 
 def _require(name: str, url: str) -> str:

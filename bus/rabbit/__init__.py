@@ -1,4 +1,4 @@
-"""The RabbitMQ transport on FastStream's RabbitBroker."""
+"""The RabbitMQ transport, on aio-pika (ADR 0015)."""
 
 from bus.rabbit.transport import RabbitBus
 

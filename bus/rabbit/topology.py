@@ -21,25 +21,54 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import cast
+from dataclasses import dataclass, field
+from typing import Any
 
-from aio_pika.abc import AbstractChannel, AbstractQueue
-from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
-from faststream.rabbit.schemas.queue import QuorumQueueArgs
+from aio_pika import ExchangeType
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
 
 from bus.ports import DEAD_LETTER_EXCHANGE, EVENTS_EXCHANGE, REQUESTS_EXCHANGE
 
-EVENTS = RabbitExchange(EVENTS_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
-DLX = RabbitExchange(DEAD_LETTER_EXCHANGE, type=ExchangeType.DIRECT, durable=True)
-REQUESTS = RabbitExchange(REQUESTS_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
+
+@dataclass(frozen=True)
+class Exchange:
+    """A durable exchange of ours."""
+
+    name: str
+    type: ExchangeType
+
+    async def declare(self, channel: AbstractChannel) -> AbstractExchange:
+        return await channel.declare_exchange(self.name, self.type, durable=True)
+
+
+@dataclass(frozen=True)
+class Queue:
+    """A queue of ours; its type (`quorum` or `classic`) is always named in its arguments."""
+
+    name: str
+    quorum: bool = False
+    durable: bool = True
+    exclusive: bool = False
+    auto_delete: bool = False
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+    async def declare(self, channel: AbstractChannel) -> AbstractQueue:
+        return await channel.declare_queue(
+            self.name,
+            durable=self.durable,
+            exclusive=self.exclusive,
+            auto_delete=self.auto_delete,
+            arguments={"x-queue-type": "quorum" if self.quorum else "classic", **self.arguments},
+        )
+
+
+EVENTS = Exchange(EVENTS_EXCHANGE, ExchangeType.TOPIC)
+DLX = Exchange(DEAD_LETTER_EXCHANGE, ExchangeType.DIRECT)
+REQUESTS = Exchange(REQUESTS_EXCHANGE, ExchangeType.TOPIC)
+EXCHANGES = (EVENTS, DLX, REQUESTS)
 
 # At-least-once dead-lettering needs the source queue to refuse publishes when full.
 _SAFE_DEAD_LETTERING = {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
-
-
-def _quorum_args(arguments: dict[str, object]) -> QuorumQueueArgs:
-    return cast("QuorumQueueArgs", arguments)
 
 
 @dataclass(frozen=True)
@@ -66,43 +95,37 @@ class GroupTopology:
     def retry_name(self, delay: float) -> str:
         return f"eco2.{self.group}.retry.{round(delay * 1000)}"
 
-    def queue(self) -> RabbitQueue:
+    def queue(self) -> Queue:
         if self.ephemeral:
-            return RabbitQueue(self.queue_name, durable=False, exclusive=True, auto_delete=True)
-        return RabbitQueue(
+            return Queue(self.queue_name, durable=False, exclusive=True, auto_delete=True)
+        return Queue(
             self.queue_name,
-            queue_type=QueueType.QUORUM,
-            durable=True,
-            arguments=_quorum_args(
-                {
-                    "x-delivery-limit": self.delivery_limit,
-                    "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
-                    "x-dead-letter-routing-key": self.queue_name,
-                    **_SAFE_DEAD_LETTERING,
-                    **({"x-single-active-consumer": True} if self.single_active else {}),
-                }
-            ),
+            quorum=True,
+            arguments={
+                "x-delivery-limit": self.delivery_limit,
+                "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+                "x-dead-letter-routing-key": self.queue_name,
+                **_SAFE_DEAD_LETTERING,
+                **({"x-single-active-consumer": True} if self.single_active else {}),
+            },
         )
 
-    def requests_queue(self) -> RabbitQueue:
-        return RabbitQueue(self.requests_name, durable=True)
+    def requests_queue(self) -> Queue:
+        return Queue(self.requests_name)
 
-    def dead_queue(self) -> RabbitQueue:
-        return RabbitQueue(self.dead_name, queue_type=QueueType.QUORUM, durable=True)
+    def dead_queue(self) -> Queue:
+        return Queue(self.dead_name, quorum=True)
 
-    def retry_queue(self, delay: float) -> RabbitQueue:
-        return RabbitQueue(
+    def retry_queue(self, delay: float) -> Queue:
+        return Queue(
             self.retry_name(delay),
-            queue_type=QueueType.QUORUM,
-            durable=True,
-            arguments=_quorum_args(
-                {
-                    "x-message-ttl": round(delay * 1000),
-                    "x-dead-letter-exchange": "",
-                    "x-dead-letter-routing-key": self.queue_name,
-                    **_SAFE_DEAD_LETTERING,
-                }
-            ),
+            quorum=True,
+            arguments={
+                "x-message-ttl": round(delay * 1000),
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": self.queue_name,
+                **_SAFE_DEAD_LETTERING,
+            },
         )
 
 
@@ -119,47 +142,37 @@ async def delete_group(channel: AbstractChannel, group: str, delays: tuple[float
         await channel.queue_delete(name)
 
 
-async def declare_exchanges(broker: RabbitBroker) -> None:
-    await broker.declare_exchange(EVENTS)
-    await broker.declare_exchange(DLX)
-    await broker.declare_exchange(REQUESTS)
+async def declare_exchanges(channel: AbstractChannel) -> dict[str, AbstractExchange]:
+    """Declare every exchange; the declared objects by name, `""` the default exchange."""
+    declared = {exchange.name: await exchange.declare(channel) for exchange in EXCHANGES}
+    return {"": channel.default_exchange, **declared}
 
 
-async def declare_group(broker: RabbitBroker, topology: GroupTopology) -> None:
-    """Declare (idempotently) the group's retry queues and dead-letter queue.
+async def declare_group(
+    channel: AbstractChannel, topology: GroupTopology
+) -> tuple[AbstractQueue, AbstractQueue | None]:
+    """Declare (idempotently) and bind everything of a group; its queue and request queue.
 
-    The group's own queue is declared by its FastStream subscriber, on the channel that
-    carries the group's prefetch; `bind_group` binds it once the subscriber has started.
-    An ephemeral group has neither.
+    Both are declared on `channel`, the group's own, which carries its prefetch and which,
+    robust, declares them again after a reconnect. An ephemeral group has only its queue.
+    A single-active group has no request queue: requests taken without ack by every
+    instance would break its one-at-a-time order.
     """
-    if topology.ephemeral:
-        return
-    dlx = await broker.declare_exchange(DLX)
-    dead = await broker.declare_queue(topology.dead_queue())
-    await dead.bind(dlx, routing_key=topology.queue_name)
-    for delay in topology.delays:
-        await broker.declare_queue(topology.retry_queue(delay))
-
-
-async def bind_group(broker: RabbitBroker, topology: GroupTopology) -> AbstractQueue:
-    """Bind the group's queue (declared by its subscriber) to its patterns; return it."""
-    events = await broker.declare_exchange(EVENTS)
-    queue = await broker.declare_queue(topology.queue())
+    events = await EVENTS.declare(channel)
+    queue = await topology.queue().declare(channel)
     for pattern in topology.bindings:
         await queue.bind(events, routing_key=pattern)
-    return queue
-
-
-async def bind_requests(broker: RabbitBroker, topology: GroupTopology) -> AbstractQueue | None:
-    """Declare and bind the group's request queue.
-
-    An ephemeral group has none, and neither has a single-active group: requests taken
-    without ack by every instance would break its one-at-a-time order.
-    """
-    if topology.ephemeral or topology.single_active:
-        return None
-    requests = await broker.declare_exchange(REQUESTS)
-    queue = await broker.declare_queue(topology.requests_queue())
+    if topology.ephemeral:
+        return queue, None
+    dlx = await DLX.declare(channel)
+    dead = await topology.dead_queue().declare(channel)
+    await dead.bind(dlx, routing_key=topology.queue_name)
+    for delay in topology.delays:
+        await topology.retry_queue(delay).declare(channel)
+    if topology.single_active:
+        return queue, None
+    requests_exchange = await REQUESTS.declare(channel)
+    requests = await topology.requests_queue().declare(channel)
     for pattern in topology.bindings:
-        await queue.bind(requests, routing_key=pattern)
-    return queue
+        await requests.bind(requests_exchange, routing_key=pattern)
+    return queue, requests

@@ -1,12 +1,12 @@
-"""The bus on RabbitMQ, through FastStream's RabbitBroker (aio-pika underneath).
+"""The bus on RabbitMQ, on aio-pika's robust connection (ADR 0015).
 
 Events and commands: persistent messages, publisher confirms, manual ack after the
 handler, per-group prefetch, delayed retries through TTL queues, dead letters that keep
 their reason. Requests (ADR 0008): transient, unconfirmed, consumed without ack from the
 group's request queue, answered on the caller's private reply queue; the caller's timeout
 bounds them.
-A robust connection reconnects and re-declares after the broker restarts; close is
-graceful.
+A robust connection reconnects after the broker restarts, and its robust channels declare
+their exchanges, queues, bindings, prefetch and consumers again; close is graceful.
 """
 
 from __future__ import annotations
@@ -26,10 +26,9 @@ from aio_pika.abc import (
     AbstractExchange,
     AbstractIncomingMessage,
     AbstractQueue,
+    AbstractRobustConnection,
 )
 from aio_pika.exceptions import AMQPError, ChannelInvalidStateError
-from faststream import AckPolicy
-from faststream.rabbit import Channel, RabbitBroker, RabbitExchange
 from pamqp.commands import Basic
 
 from bus import codec, telemetry
@@ -71,9 +70,6 @@ _TRANSIENT = (
 )
 
 
-_DEFAULT_EXCHANGE = RabbitExchange("")
-
-
 class RabbitBus:
     def __init__(
         self,
@@ -93,22 +89,16 @@ class RabbitBus:
         self._request_timeout = request_timeout
         self._publish_timeout = publish_timeout
         self._delivery_limit = delivery_limit
-        self._broker = RabbitBroker(
-            url,
-            apply_types=False,
-            logger=None,
-            graceful_timeout=grace,
-            reconnect_interval=1.0,
-            app_id="eco2",
-        )
-        self._groups: list[tuple[GroupTopology, Dispatcher]] = []
+        self._url = url
+        self._connection: AbstractRobustConnection | None = None
+        self._groups: list[tuple[GroupTopology, Dispatcher, int]] = []
         self._consumers: list[tuple[AbstractQueue, str]] = []
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._grace = grace
         self._reply_queue = f"eco2.reply.{uuid.uuid4().hex}"
         self._pending: dict[str, asyncio.Future[Delivery]] = {}
-        self._exchanges: dict[str, AbstractExchange] = {}
+        self._exchanges: dict[str, AbstractExchange] = {}  # on the channel with confirms
         self._rpc: AbstractChannel | None = None  # no confirms: requests and replies
         self._rpc_exchanges: dict[str, AbstractExchange] = {}
         self._started = False
@@ -130,40 +120,38 @@ class RabbitBus:
         dispatcher = Dispatcher(
             subscription.group, subscription.handler, self._registry, self._policy
         )
-        # A FastStream subscriber without a handler declares the group's queue on a channel
-        # of its own with the group's prefetch; `start` consumes that queue (see there).
-        self._broker.subscriber(
-            group.queue(),
-            channel=Channel(prefetch_count=subscription.prefetch or self._prefetch),
-            ack_policy=AckPolicy.MANUAL,
-            no_reply=True,
-        )
-        self._groups.append((group, dispatcher))
+        prefetch = subscription.prefetch or self._prefetch
+        self._groups.append((group, dispatcher, prefetch))
 
     async def start(self) -> None:
         self._started = True
         try:
-            await self._broker.connect()
-            await topology.declare_exchanges(self._broker)
+            self._connection = connection = await aio_pika.connect_robust(
+                self._url,
+                reconnect_interval=1.0,
+                client_properties={"connection_name": f"eco2 {self._reply_queue}"},
+            )
+            publishing = await connection.channel(publisher_confirms=True)
+            self._exchanges = await topology.declare_exchanges(publishing)
             # Requests and replies travel on a channel without confirms; handlers may
             # send requests as soon as the first consumer starts, so it comes first. The
             # reply queue is the process's own (robust: re-declared after a reconnect).
-            self._rpc = await self._connection().channel(publisher_confirms=False)
+            self._rpc = await connection.channel(publisher_confirms=False)
+            self._rpc_exchanges = {"": self._rpc.default_exchange}
+            for exchange in topology.EXCHANGES:  # declared above; publishing needs the name
+                found = await self._rpc.get_exchange(exchange.name, ensure=False)
+                self._rpc_exchanges[exchange.name] = found
             replies = await self._rpc.declare_queue(
                 self._reply_queue, exclusive=True, auto_delete=True
             )
             await replies.consume(self._on_reply, no_ack=True)
-            for group, _ in self._groups:
-                await topology.declare_group(self._broker, group)
-            await self._broker.start()
-            for group, dispatcher in self._groups:
-                queue = await topology.bind_group(self._broker, group)
-                # Consuming on the aio-pika queue FastStream declared (robust: the consumer
-                # is restored after a reconnect) skips FastStream's per-message pipeline,
-                # which we do not use and which costs more than the rest of the path.
+            for group, dispatcher, prefetch in self._groups:
+                # Each group on a channel of its own, which carries the group's prefetch.
+                channel = await connection.channel(publisher_confirms=False)
+                await channel.set_qos(prefetch_count=prefetch)
+                queue, requests = await topology.declare_group(channel, group)
                 tag = await queue.consume(partial(self._consume, dispatcher, group, True))
                 self._consumers.append((queue, tag))
-                requests = await topology.bind_requests(self._broker, group)
                 if requests is not None:
                     answer = partial(self._consume, dispatcher, group, False)
                     tag = await requests.consume(answer, no_ack=True)
@@ -183,29 +171,35 @@ class RabbitBus:
         if self._in_flight:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._idle.wait(), self._grace)
-        await self._broker.stop()
+        await self._disconnect()
 
     async def kill(self) -> None:
         """Drop the connection like a crashed process: unacked messages go back to the queue."""
-        connection = self._broker._connection
-        if connection is not None:
-            await connection.close()
-        await self._broker.stop()
+        self._closed = True
+        await self._disconnect()
 
-    def _connection(self) -> aio_pika.abc.AbstractRobustConnection:
-        connection = self._broker._connection
-        if connection is None:
-            raise BusError("the RabbitMQ bus is not connected")
-        return connection
+    async def _disconnect(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(*_TRANSIENT):
+                await connection.close()
 
     async def ping(self) -> bool:
-        return bool(await self._broker.ping(timeout=2.0))
+        """Whether the connection is up, waiting up to 2 s for a reconnect under way."""
+        connection = self._connection
+        if connection is None or connection.is_closed:
+            return False
+        try:
+            await asyncio.wait_for(connection.connected.wait(), 2.0)
+        except TimeoutError:
+            return False
+        return True
 
     # --- publishing ------------------------------------------------------------------
 
     async def publish(self, envelope: Envelope) -> None:
         envelope = telemetry.with_current_trace(envelope)
-        await self._send(codec.encode(envelope), topology.EVENTS, envelope.type)
+        await self._send(codec.encode(envelope), topology.EVENTS.name, envelope.type)
         telemetry.count_published(envelope.type)
 
     async def request(self, envelope: Envelope, *, timeout: float | None = None) -> Message[Any]:
@@ -218,7 +212,7 @@ class RabbitBus:
             envelope = telemetry.with_current_trace(envelope)
             await self._send(
                 codec.encode(envelope),
-                topology.REQUESTS,
+                topology.REQUESTS.name,
                 envelope.type,
                 reply_to=self._reply_queue,
                 expiration=timeout,
@@ -239,7 +233,7 @@ class RabbitBus:
     async def _send(
         self,
         out: Outgoing,
-        exchange: RabbitExchange | None,
+        exchange: str,
         routing_key: str,
         *,
         reply_to: str | None = None,
@@ -257,7 +251,7 @@ class RabbitBus:
         pause = 0.1
         while True:
             try:
-                target = await (self._rpc_exchange if transient else self._exchange)(exchange)
+                target = self._exchange(exchange, transient)
                 confirm = await target.publish(
                     aio_pika.Message(
                         out.body,
@@ -287,31 +281,12 @@ class RabbitBus:
                 raise PublishFailed(f"broker did not confirm {out.type}: {confirm!r}")
             return
 
-    async def _exchange(self, exchange: RabbitExchange | None) -> AbstractExchange:
-        """The broker's (robust, confirming) exchange object, declared once and cached.
-
-        Publishing on it directly skips FastStream's per-message publisher middleware,
-        which we do not use, and halves the cost of a publish.
-        """
-        key = exchange.name if exchange is not None else ""
-        found = self._exchanges.get(key)
+    def _exchange(self, name: str, transient: bool) -> AbstractExchange:
+        """An exchange `start` declared: on the confirming channel, or, `transient`, on the
+        channel without confirms."""
+        found = (self._rpc_exchanges if transient else self._exchanges).get(name)
         if found is None:
-            found = await self._broker.declare_exchange(exchange or _DEFAULT_EXCHANGE)
-            self._exchanges[key] = found
-        return found
-
-    async def _rpc_exchange(self, exchange: RabbitExchange | None) -> AbstractExchange:
-        """The same on the channel without confirms, for requests and replies."""
-        if self._rpc is None:
-            raise BusError("the RabbitMQ bus is not started")
-        key = exchange.name if exchange is not None else ""
-        found = self._rpc_exchanges.get(key)
-        if found is None:
-            # `start` declared every exchange; publishing needs only the name.
-            found = self._rpc.default_exchange
-            if exchange is not None:
-                found = await self._rpc.get_exchange(exchange.name, ensure=False)
-            self._rpc_exchanges[key] = found
+            raise BusError(f"the RabbitMQ bus is not started (exchange {name!r})")
         return found
 
     # --- consuming -------------------------------------------------------------------
@@ -375,7 +350,7 @@ class RabbitBus:
                     codec.H_ORIGINAL_ROUTING_KEY: delivery.routing_key,
                 }
                 await self._send(
-                    _copy(delivery, message_type, headers), None, group.retry_name(delay)
+                    _copy(delivery, message_type, headers), "", group.retry_name(delay)
                 )
             case DeadLetter(reason=reason, detail=detail, reply=reply):
                 headers = _clean(delivery.headers) | {
@@ -386,7 +361,7 @@ class RabbitBus:
                     codec.H_GROUP: group.group,
                 }
                 await self._send(
-                    _copy(delivery, message_type, headers), topology.DLX, group.queue_name
+                    _copy(delivery, message_type, headers), topology.DLX.name, group.queue_name
                 )
                 if reply is not None:
                     await self._reply(reply)
@@ -394,7 +369,7 @@ class RabbitBus:
     async def _reply(self, reply: Reply) -> None:
         await self._send(
             codec.encode(reply.envelope),
-            None,
+            "",
             reply.to,
             correlation_id=reply.correlation_id,
             deadline=self._request_timeout,

@@ -21,18 +21,14 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -42,15 +38,12 @@ from playwright.sync_api import (
     Request,
     sync_playwright,
 )
-from starlette.applications import Starlette
 
-from tests.conftest import unavailable
-from tests.databases import fresh_database
+from support.databases import fresh_database
+from support.env import ECO2, ROOT, unavailable
+from support.servers import free_port, served_in_thread
 from tests.e2e.test_oauth_flow import FakeProvider, userinfo
-from tests.servers import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
-ECO2 = str(Path(sys.executable).with_name("eco2"))
 CHROMIUM = os.environ.get("ECO2_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(os.environ.get("ECO2_SCREENSHOT_DIR", ROOT / "var" / "screenshots"))
 CHROMIUM_FLAGS = [
@@ -92,25 +85,6 @@ def database_url(postgres_url: str) -> Iterator[str]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join()
         loop.close()
-
-
-@contextmanager
-def served_in_thread(app: Starlette) -> Iterator[str]:
-    """`app` on a free loopback port, served by uvicorn in a thread of its own; its URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            assert thread.is_alive(), "the fake provider did not start"
-            time.sleep(0.01)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join()
-        sock.close()
 
 
 @pytest.fixture(scope="package")

@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.sync_api import FilePayload, Page, expect
 
-from tests.images import jpeg
+from support.images import jpeg
 
 PASSWORD = "recycle every day"
 PET_HINT = "투명 페트병 라벨 뗀"  # the offline provider: clear PET, label off -> 페티

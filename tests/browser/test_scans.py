@@ -8,9 +8,9 @@ import time
 import httpx
 from playwright.sync_api import Page, WebSocketRoute, expect
 
+from support.images import jpeg
 from tests.browser.conftest import Shot, phone_only
 from tests.browser.journeys import PET_HINT, scan, sign_up, stored_session
-from tests.images import jpeg
 
 PAGE_SIZE = 10  # gateway/web/js/views/scans.js
 

@@ -4,13 +4,13 @@ directory (and so its journal) across restarts, like a StatefulSet pod keeps its
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.integration.processes import ECO2, ROOT
+from support.env import ECO2
+from support.processes import spawn
 
 
 @dataclass
@@ -35,17 +35,9 @@ class Slot:
 
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = (self.data_dir / "worker.log").open("ab")
-        self.process = await asyncio.create_subprocess_exec(
-            ECO2,
-            "run",
-            self.component,
-            cwd=ROOT,
-            env={**os.environ, **self.env, "ECO2_DATA_DIR": str(self.data_dir)},
-            stdout=log,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        log.close()
+        env = {**self.env, "ECO2_DATA_DIR": str(self.data_dir)}
+        log = self.data_dir / "worker.log"
+        self.process = (await spawn([ECO2, "run", self.component], env, log, append=True)).process
         self.starts += 1
 
     async def kill(self) -> None:

@@ -31,12 +31,12 @@ from contracts import new_envelope
 from contracts.catalog import build_registry
 from contracts.scan.v1 import ScanRequested
 from journal.sqlite.store import Journal, State
-from tests import images
+from support import images
+from support.databases import fresh_database
+from support.env import ECO2
+from support.rabbit import temporary_vhost
 from tests.chaos.fleet import Fleet, Slot
 from tests.chaos.proxy import Proxy
-from tests.databases import fresh_database
-from tests.integration.processes import ECO2
-from tests.integration.rabbit import temporary_vhost
 
 pytestmark = [pytest.mark.rabbit, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(900)]
 

@@ -21,8 +21,8 @@ from objects import ObjectNotFound, ObjectStoreError
 from objects.s3 import S3ObjectStore, parse_s3_url
 from services.runtime.resources import build_objects
 from services.runtime.settings import load_settings
+from support.servers import free_port
 from tests.contract.object_store_suite import ObjectStoreContract
-from tests.servers import free_port
 
 pytestmark = pytest.mark.s3
 

@@ -20,9 +20,9 @@ from typing import Any
 from services.runtime import components
 from services.runtime.resources import open_resources
 from services.runtime.settings import Settings, load_settings
-from tests.databases import fresh_database
+from support.databases import fresh_database
+from support.servers import serve
 from tests.e2e.gateway_system import SECRET
-from tests.servers import serve
 
 
 @asynccontextmanager

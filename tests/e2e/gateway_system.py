@@ -28,8 +28,8 @@ from contracts.catalog import build_registry
 from services.runtime import components
 from services.runtime.resources import Resources, jwt_secret
 from services.runtime.settings import Settings
+from support.servers import serve
 from tests.e2e.fake_accounts import FakeAccounts
-from tests.servers import serve
 
 BusFactory = Callable[[Registry], Bus]
 SECRET = "test-secret-" + "x" * 40

@@ -25,7 +25,8 @@ from objects import LocalObjectStore
 from services.runtime import components
 from services.runtime.resources import Resources
 from services.runtime.settings import Settings
-from tests.databases import fresh_database
+from support.databases import fresh_database
+from support.servers import serve
 from tests.e2e.fake_accounts import FakeAccounts
 from tests.e2e.gateway_system import (
     GatewaySystem,
@@ -33,7 +34,6 @@ from tests.e2e.gateway_system import (
     fake_redis,
     memory_buses,
 )
-from tests.servers import serve
 
 DOMAINS = [
     ("scan", "services.scan"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.integration.processes import ECO2, ROOT
+from support.env import ECO2, ROOT
 
 
 def eco2(

@@ -27,9 +27,9 @@ from contracts.scan.v1 import (
     ScanProgress,
     ScanResult,
 )
+from support.images import jpeg
 from tests.e2e.gateway_system import bearer, gateway_settings, register, sse
 from tests.e2e.scan_system import ScanSystem, scan_system
-from tests.images import jpeg
 
 pytestmark = pytest.mark.postgres
 

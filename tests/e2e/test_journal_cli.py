@@ -14,7 +14,7 @@ from contracts import new_envelope
 from contracts.scan.v1 import ScanRequested
 from journal.sqlite.store import Journal, State
 from services.runtime.cli import app
-from tests import images
+from support import images
 from tests.contract.messages import Note
 
 runner = CliRunner()

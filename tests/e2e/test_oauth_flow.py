@@ -27,8 +27,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from support.servers import serve_fake
 from tests.e2e.accounts_system import accounts_database, running_system, system_settings
-from tests.servers import serve_fake
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

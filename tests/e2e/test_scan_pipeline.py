@@ -36,12 +36,13 @@ from websockets.asyncio.client import ClientConnection, connect
 from services.runtime import components
 from services.runtime.resources import open_resources
 from services.runtime.settings import load_settings
-from tests.databases import fresh_database
+from support.databases import fresh_database
+from support.env import ECO2
+from support.images import jpeg
+from support.processes import Eco2Process, spawn, wait_for_line
+from support.rabbit import temporary_vhost
+from support.servers import free_port, serve
 from tests.e2e.gateway_system import SECRET, sse_events
-from tests.images import jpeg
-from tests.integration.processes import ECO2, Eco2Process, spawn, wait_for_line
-from tests.integration.rabbit import temporary_vhost
-from tests.servers import free_port, serve
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 

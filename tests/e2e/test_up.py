@@ -9,8 +9,9 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.integration.processes import ECO2, Eco2Process, spawn, wait_for_line
-from tests.servers import free_port
+from support.env import ECO2
+from support.processes import Eco2Process, spawn, wait_for_line
+from support.servers import free_port
 
 pytestmark = pytest.mark.slow
 

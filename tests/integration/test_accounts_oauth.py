@@ -18,8 +18,8 @@ from bus.ports import RemoteError
 from contracts.accounts.v1 import OAuthLogin, OAuthProvider, Register, Session
 from services.accounts.errors import AccountError
 from services.accounts.oauth import OAuthClient, OAuthProviders
+from support.servers import serve_fake
 from tests.integration.test_accounts import PASSWORD, Harness, harness
-from tests.servers import serve_fake
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

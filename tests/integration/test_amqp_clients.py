@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import aio_pika
 import pytest
 
-from tests.integration.processes import Eco2Process, start_component
+from support.processes import Eco2Process, start_component
 
 pytestmark = [pytest.mark.rabbit, pytest.mark.postgres, pytest.mark.redis]
 

@@ -12,8 +12,8 @@ import pytest
 from bus.ports import Message, Subscription
 from bus.rabbit import RabbitBus
 from contracts import new_envelope
+from support.rabbit import rabbitmqctl, require_rabbitmqctl, temporary_group
 from tests.contract.messages import Note, registry
-from tests.integration.rabbit import rabbitmqctl, require_rabbitmqctl, temporary_group
 
 pytestmark = [pytest.mark.rabbit, pytest.mark.slow]
 

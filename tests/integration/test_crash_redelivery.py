@@ -12,9 +12,9 @@ import pytest
 
 from bus.rabbit import RabbitBus
 from contracts import new_envelope
+from support.processes import Eco2Process, spawn, wait_for_line
+from support.rabbit import temporary_group
 from tests.contract.messages import Note, registry
-from tests.integration.processes import Eco2Process, spawn, wait_for_line
-from tests.integration.rabbit import temporary_group
 
 pytestmark = pytest.mark.rabbit
 

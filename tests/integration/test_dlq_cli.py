@@ -14,10 +14,10 @@ import pytest
 from bus.ports import Message, Reject, Subscription
 from bus.rabbit import RabbitBus
 from contracts import new_envelope
+from support.env import ECO2
+from support.rabbit import temporary_group
 from tests.contract.bus_suite import eventually
 from tests.contract.messages import Note, registry
-from tests.integration.processes import ECO2
-from tests.integration.rabbit import temporary_group
 
 pytestmark = pytest.mark.rabbit
 

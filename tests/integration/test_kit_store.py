@@ -14,7 +14,7 @@ from contracts import new_envelope
 from contracts.system.v1 import Ping
 from services.kit.store import PostgresStore, Statements
 from services.runtime.migrate import discover, migrate
-from tests.databases import fresh_database
+from support.databases import fresh_database
 
 pytestmark = pytest.mark.postgres
 

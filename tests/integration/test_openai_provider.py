@@ -9,80 +9,18 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from contracts.scan.v1 import Classification
 from services.ai.limiter import Limiter, LocalLimiter, RedisLimiter
 from services.ai.openai_provider import OpenAIProvider
 from services.ai.provider import BadModelOutput, Photo, ProviderError
-from tests import images
-from tests.servers import serve_fake
-
-GOOD = {"major": "재활용폐기물", "middle": "무색페트병", "minor": "생수병", "situation_tags": []}
-
-
-@dataclass
-class FakeOpenAI:
-    """POST /v1/chat/completions; each request takes the next scripted behaviour."""
-
-    script: list[tuple[str, float | str]] = field(default_factory=list)
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    in_flight: int = 0
-    peak: int = 0
-    hold: float = 0.0
-    base: str = ""
-
-    async def completions(self, request: Request) -> Response:
-        body = await request.json()
-        self.requests.append(body)
-        self.in_flight += 1
-        self.peak = max(self.peak, self.in_flight)
-        try:
-            kind, arg = self.script.pop(0) if self.script else ("ok", "")
-            await asyncio.sleep(self.hold)
-            match kind:
-                case "429":
-                    return JSONResponse(
-                        {"error": {"message": "slow down", "type": "rate_limit"}},
-                        status_code=429,
-                        headers={"retry-after": str(arg)},
-                    )
-                case "sleep":
-                    await asyncio.sleep(float(arg))
-                    content = json.dumps(GOOD)
-                case "content":
-                    content = str(arg)
-                case _:
-                    structured = "response_format" in body
-                    content = json.dumps(GOOD) if structured else "이코가 알려 줄게요. 잘했어요!"
-            return JSONResponse(
-                {
-                    "id": "chatcmpl-1",
-                    "object": "chat.completion",
-                    "created": 0,
-                    "model": body["model"],
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": content},
-                            "finish_reason": "stop",
-                        }
-                    ],
-                }
-            )
-        finally:
-            self.in_flight -= 1
-
-    def app(self) -> Starlette:
-        return Starlette(routes=[Route("/v1/chat/completions", self.completions, methods=["POST"])])
+from support import images
+from support.fake_openai import CLASSIFICATION, FakeOpenAI
+from support.servers import serve_fake
 
 
 @pytest.fixture
@@ -118,7 +56,7 @@ async def test_a_photo_is_classified_with_structured_output(server: FakeOpenAI) 
         answer = await ai.answer(result, None, ())
     finally:
         await ai.aclose()
-    assert result == Classification.model_validate(GOOD)
+    assert result == Classification.model_validate(CLASSIFICATION)
     assert answer.startswith("이코")
     vision = server.requests[0]
     assert vision["model"] == "fake-vision"
@@ -170,9 +108,9 @@ async def test_retries_run_out_on_a_persistent_429(server: FakeOpenAI) -> None:
     "content",
     [
         "{not json",
-        json.dumps({**GOOD, "middle": "우주쓰레기"}),
-        json.dumps({**GOOD, "major": "음식물류폐기물"}),  # a middle of another major
-        json.dumps({**GOOD, "situation_tags": ["sparkly"]}),
+        json.dumps({**CLASSIFICATION, "middle": "우주쓰레기"}),
+        json.dumps({**CLASSIFICATION, "major": "음식물류폐기물"}),  # a middle of another major
+        json.dumps({**CLASSIFICATION, "situation_tags": ["sparkly"]}),
     ],
 )
 async def test_malformed_output_is_bad_model_output_after_bounded_retries(
@@ -201,7 +139,7 @@ async def test_one_malformed_output_then_a_good_one_succeeds(server: FakeOpenAI)
 async def test_two_instances_sharing_redis_stay_under_the_concurrency_limit(
     server: FakeOpenAI, redis_url: str
 ) -> None:
-    server.hold = 0.1
+    server.vision_latency = 0.1
     redis = aioredis.from_url(redis_url)
     prefix = f"eco2:test:openai:{uuid.uuid4().hex}"
 

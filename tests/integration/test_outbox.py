@@ -16,8 +16,8 @@ from bus.ports import PublishFailed
 from contracts import Envelope, new_envelope
 from journal.postgres.inbox import INBOX_DDL, claim
 from journal.postgres.outbox import OUTBOX_DDL, OutboxRelay, enqueue
+from support.databases import fresh_database
 from tests.contract.messages import Note
-from tests.databases import fresh_database
 
 pytestmark = pytest.mark.postgres
 

@@ -38,8 +38,8 @@ from services.recycling.queries import Source
 from services.runtime import components
 from services.runtime.resources import Resources
 from services.runtime.settings import load_settings
-from tests.bus_helpers import BusHarness
-from tests.databases import fresh_database
+from support.bus import BusHarness
+from support.databases import fresh_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

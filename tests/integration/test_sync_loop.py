@@ -14,9 +14,9 @@ from contracts import new_envelope
 from journal.postgres.outcomes import PostgresTarget
 from journal.sqlite.store import Journal
 from journal.sqlite.sync import BACKLOG, SyncLoop
+from support.databases import fresh_database
 from tests.chaos.proxy import Proxy
 from tests.contract.messages import Note
-from tests.databases import fresh_database
 
 pytestmark = pytest.mark.postgres
 

@@ -11,7 +11,7 @@ from PIL import Image
 from services.storage import image as image_module
 from services.storage.errors import InvalidImage
 from services.storage.image import prepare
-from tests import images
+from support import images
 
 
 def _open(data: bytes) -> Image.Image:

@@ -22,7 +22,7 @@ from journal.sqlite.store import Journal, State
 from journal.sqlite.worker import JournaledWorker
 from objects import LocalObjectStore, ObjectStoreError
 from services.storage import handlers
-from tests import images
+from support import images
 from tests.contract.bus_suite import Recorder, eventually
 
 POLICY = RetryPolicy(max_attempts=3, base_delay=0.01, factor=2, max_delay=0.05)

@@ -17,7 +17,7 @@ import pytest
 
 from services.places.importers import Imported, Result, SourceRow, import_file
 from services.places.model import Place, Source
-from tests.conftest import unavailable
+from support.env import unavailable
 
 REPO = Path(__file__).resolve().parents[4]
 

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from services.places.importers import KecoApiError, Refused, SourceRow, Tally, keco_places
 from services.places.importers.files import table
 from services.places.importers.keco_api import KecoApi, fetch_keco_rows
-from tests.servers import serve_fake
+from support.servers import serve_fake
 
 KEY = "a+b/c=="
 ENCODED_KEY = "a%2Bb%2Fc%3D%3D"

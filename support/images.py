@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
 RED = (220, 20, 20)
 BLUE = (20, 20, 220)
@@ -97,4 +97,18 @@ def other(format: str) -> bytes:
     """A small image in another format Pillow writes (BMP, TIFF, ...)."""
     out = io.BytesIO()
     Image.new("RGB", (8, 8), (30, 160, 90)).save(out, format)
+    return out.getvalue()
+
+
+def numbered(index: int) -> bytes:
+    """A small JPEG unique to `index`, which it carries in 16 black or white blocks (so a
+    classification cache never answers for another index's photo)."""
+    image = Image.new("RGB", (96, 72), (40 + index % 7 * 20, 150, 200 - index % 11 * 10))
+    draw = ImageDraw.Draw(image)
+    for bit in range(16):
+        colour = (255, 255, 255) if index >> bit & 1 else (0, 0, 0)
+        x, y = bit % 8 * 12, 48 + bit // 8 * 12
+        draw.rectangle((x, y, x + 11, y + 11), fill=colour)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
     return out.getvalue()

@@ -1,14 +1,17 @@
-"""ASGI apps served by uvicorn on a free loopback port, for the length of a test."""
+"""Servers on a free loopback port for the length of a test or benchmark, and waiting for one."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Generator
-from contextlib import asynccontextmanager
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Protocol, TypeVar
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 
@@ -75,3 +78,39 @@ async def serve_fake(fake: F, path: str = "") -> AsyncIterator[F]:
     async with serve(fake.app()) as host:
         fake.base = f"http://{host}{path}"
         yield fake
+
+
+async def wait_http(
+    url: str, timeout: float = 90.0, check: Callable[[], None] | None = None
+) -> None:
+    """Return once `url` answers 200; `check` runs before every try (to raise, say, when
+    the process that should serve it has exited)."""
+    async with asyncio.timeout(timeout), httpx.AsyncClient() as client:
+        while True:
+            if check is not None:
+                check()
+            try:
+                if (await client.get(url)).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+
+
+@contextmanager
+def served_in_thread(app: Starlette) -> Iterator[str]:
+    """`app` on a free loopback port, served by uvicorn in a thread of its own; its URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            assert thread.is_alive(), "uvicorn did not start"
+            time.sleep(0.01)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join()
+        sock.close()

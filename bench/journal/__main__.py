@@ -6,7 +6,7 @@
 - sync:   sync loop rows/s into PostgreSQL vs a plain asyncpg COPY of the same rows
   (target >= 0.8)
 
-    python bench/journal.py [worker|commit|sync ...] [--tasks N] [--rows N]
+    python -m bench.journal [worker|commit|sync ...] [--tasks N] [--rows N]
 """
 
 from __future__ import annotations
@@ -15,22 +15,17 @@ import argparse
 import asyncio
 import json
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-if not __package__:  # run as a file: keep this folder from shadowing the project packages
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
-
 import aio_pika
 import aiosqlite
 import asyncpg
 
 from bench.bus import Tick
-from bench.servers import POSTGRES, RABBIT
 from bus.policy import RetryPolicy
 from bus.ports import Message, Subscription
 from bus.rabbit import RabbitBus
@@ -41,7 +36,8 @@ from journal.postgres.outcomes import PostgresTarget
 from journal.sqlite.store import Journal
 from journal.sqlite.sync import SyncLoop
 from journal.sqlite.worker import JournaledWorker, Steps
-from services.runtime.migrate import migrate, package_migrations
+from support.databases import fresh_database
+from support.env import POSTGRES_URL, RABBIT_URL
 
 PREFETCH = 100
 
@@ -243,12 +239,7 @@ async def commit_per_entry(total: int) -> float:
 
 
 async def sync_rows(url: str, rows: int, batch: int = 1000) -> tuple[float, float]:
-    name = f"eco2_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    database = url.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        await migrate(database, package_migrations([("journal", "journal.postgres")]))
+    async with fresh_database(url, "eco2_bench", [("journal", "journal.postgres")]) as database:
         directory = Path(tempfile.mkdtemp(prefix="eco2-bench-"))
         journal = await Journal.open(directory / "bench.journal", worker="bench")
         envelopes = [new_envelope(Tick(n=i, text="x" * 64)) for i in range(rows)]
@@ -289,9 +280,6 @@ async def sync_rows(url: str, rows: int, batch: int = 1000) -> tuple[float, floa
         await pool.close()
         await journal.close()
         return sync_rate, copy_rate
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 def _dt(seconds: float) -> Any:
@@ -306,8 +294,8 @@ async def main() -> None:
     parser.add_argument("--tasks", type=int, default=3000)
     parser.add_argument("--rows", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--url", default=RABBIT)
-    parser.add_argument("--database", default=POSTGRES)
+    parser.add_argument("--url", default=RABBIT_URL)
+    parser.add_argument("--database", default=POSTGRES_URL)
     args = parser.parse_args()
     if "worker" in args.which:
         await raw_worker(args.url, 200)
