@@ -166,6 +166,7 @@ async def test_the_dictionary_is_seeded_with_every_name(service: Harness) -> Non
     names = sum(len(item.names) for item in dictionary.items)
     assert await db.fetchval("SELECT count(*) FROM recycling.item_names") == names
     row = await db.fetchrow("SELECT * FROM recycling.items WHERE id = 'butane-can'")
+    assert row is not None
     butane = dictionary.item("butane-can")
     assert (row["ko"], row["middle"], row["notes"]) == (butane.ko, butane.middle, butane.notes)
 
