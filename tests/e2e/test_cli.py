@@ -67,3 +67,40 @@ def test_taken_port_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "cannot listen on" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_knowledge_eval_prints_the_held_out_report() -> None:
+    cases = ROOT / "tests" / "data" / "knowledge" / "heldout.jsonl"
+    result = eco2("knowledge", "eval", str(cases), "--min-accuracy", "0.95")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    count = sum(1 for line in cases.read_text("utf-8").splitlines() if line.strip())
+    assert lines[0] == f"cases: {count}"
+    assert lines[1].startswith("major accuracy:")
+    assert lines[2].startswith("middle accuracy:")
+
+
+def test_knowledge_eval_fails_below_the_threshold_and_lists_the_miss(tmp_path: Path) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(
+        '{"text": "치킨뼈", "major": "일반종량제폐기물", "middle": "일반종량제폐기물"}\n'
+        '{"text": "치킨뼈", "major": "음식물류폐기물", "middle": "음식물류폐기물"}\n',
+        "utf-8",
+    )
+    result = eco2("knowledge", "eval", str(cases), "--min-accuracy", "0.9")
+    assert result.returncode == 3  # partial: it ran, but too many cases missed
+    assert "middle accuracy: 50.0% (1/2)" in result.stdout
+    assert "expected 음식물류폐기물/음식물류폐기물" in result.stdout
+    assert "below 90.0%" in result.stderr
+
+
+def test_knowledge_eval_names_a_bad_line(tmp_path: Path) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"text": "캔", "major": "재활용폐기물", "middle": "금속류"}\nnot json\n')
+    result = eco2("knowledge", "eval", str(cases))
+    assert result.returncode == 1
+    assert "line 2" in result.stderr
+    assert "Traceback" not in result.stderr
+    missing = eco2("knowledge", "eval", str(tmp_path / "absent.jsonl"))
+    assert missing.returncode == 1
+    assert "cannot read" in missing.stderr
