@@ -147,3 +147,36 @@ async def test_the_answer_uses_the_rules_steps_when_there_are_rules() -> None:
     classification = classify("우유팩")
     text = await OfflineProvider().answer(classification, rules, (), None)
     assert "종이팩 전용 수거함" in text
+
+
+R, GENERAL, FOOD = "재활용폐기물", "일반종량제폐기물", "음식물류폐기물"
+
+
+@pytest.mark.parametrize(
+    ("hints", "major", "middle"),
+    [
+        (("chicken bones", "치킨뼈"), GENERAL, GENERAL),
+        (("egg shells", "달걀 껍데기"), GENERAL, GENERAL),
+        (("tea bags", "티백"), GENERAL, GENERAL),
+        (("coffee grounds", "커피 찌꺼기"), GENERAL, GENERAL),
+        (("watermelon rind", "수박 껍질"), FOOD, FOOD),
+        (("leftover rice", "남은 밥"), FOOD, FOOD),
+        (("receipts", "영수증"), GENERAL, GENERAL),
+        (("toothbrush", "칫솔"), GENERAL, GENERAL),
+        (("a hair dryer", "드라이기"), R, "전기전자제품"),
+        (("fridge", "냉장고"), R, "전기전자제품"),
+        (("mercury thermometer", "수은 체온계"), "생활계유해폐기물", "생활계유해폐기물"),
+        (("empty butane can", "빈 부탄가스"), R, "금속류"),
+        (("glass jam jar", "잼 병"), R, "유리병"),
+        (("bubble wrap", "뽁뽁이"), R, "비닐류"),
+        (("wire hanger", "철사 옷걸이"), R, "금속류"),
+        (("plastic shopping bag", "비닐 쇼핑백"), R, "비닐류"),
+    ],
+)
+def test_the_items_issue_12_found_unclassified_or_misplaced(
+    hints: tuple[str, str], major: str, middle: str
+) -> None:
+    for hint in hints:
+        result = classify(hint)
+        assert (result.major, result.middle) == (major, middle), hint
+        assert result.minor is not None
