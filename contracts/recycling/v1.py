@@ -1,7 +1,13 @@
-"""`recycling.*` v1: the taxonomy and the disposal rules, answered by the recycling service.
+"""`recycling.*` v1: the taxonomy, the disposal rules and the item dictionary, answered by
+the recycling service.
 
-gateway, AI worker --recycling.categories / recycling.rules / recycling.search--> recycling
-                   <--recycling.category_tree / recycling.rules_found / recycling.matches--
+gateway, AI worker, chat --recycling.categories / .rules / .search / .match--> recycling
+                         <--recycling.category_tree / .rules_found / .items--
+
+`recycling.search` finds items by name for a person typing a query (trigram similarity, so
+near misses count); `recycling.match` finds the items a free-text hint names ("치킨뼈는
+어디에 버려?"), as the offline classifier and the chat's grounding need. Both answer
+`recycling.items`: dictionary items with their category and notes, best first.
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import Payload
+
+MATCH_TEXT_MAX = 1000
 
 
 class _Frozen(BaseModel):
@@ -48,11 +56,17 @@ class DisposalRules(_Frozen):
     not_accepted: tuple[NotAccepted, ...]
 
 
-class SearchHit(_Frozen):
-    item: str
+class Item(_Frozen):
+    """An item of the dictionary: what it is, where it goes, and what to mind."""
+
+    id: str
+    ko: str
+    en: str
     major: str
     middle: str
-    label: str
+    label: str  # the English label of (major, middle)
+    notes: str | None  # Korean, where the category's general rule is not enough
+    matched: str  # the name (or synonym) of the item the query or text found
 
 
 class GetCategories(Payload):
@@ -85,6 +99,7 @@ class RulesFound(Payload):
 
 
 class Search(Payload):
+    # Items whose names are like `q` (Korean or English, near misses included).
     __message_type__: ClassVar[str] = "recycling.search"
     __version__: ClassVar[int] = 1
 
@@ -92,8 +107,19 @@ class Search(Payload):
     limit: int = Field(default=20, ge=1, le=100)
 
 
-class Matches(Payload):
-    __message_type__: ClassVar[str] = "recycling.matches"
+class Match(Payload):
+    """The items `text` names (a hint, a question), the most specific first; none if it
+    names no item the dictionary knows."""
+
+    __message_type__: ClassVar[str] = "recycling.match"
     __version__: ClassVar[int] = 1
 
-    items: tuple[SearchHit, ...]
+    text: str = Field(min_length=1, max_length=MATCH_TEXT_MAX)
+    limit: int = Field(default=5, ge=1, le=20)
+
+
+class Items(Payload):
+    __message_type__: ClassVar[str] = "recycling.items"
+    __version__: ClassVar[int] = 1
+
+    items: tuple[Item, ...]

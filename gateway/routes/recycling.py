@@ -13,7 +13,7 @@ from contracts.recycling.v1 import (
     DisposalRules,
     GetCategories,
     GetRules,
-    Matches,
+    Items,
     RulesFound,
     Search,
 )
@@ -37,8 +37,8 @@ async def rules(request: Request) -> Response:
 async def search(request: Request) -> Response:
     params = request.query_params
     fields = {name: params[name] for name in ("q", "limit") if name in params}
-    matches = await Gateway.of(request).ask(validate(Search, fields), Matches)
-    return JSONResponse(matches.model_dump(mode="json"))
+    found = await Gateway.of(request).ask(validate(Search, fields), Items)
+    return JSONResponse(found.model_dump(mode="json"))
 
 
 BASE = "/api/v1/recycling"
@@ -69,9 +69,10 @@ OPERATIONS = (
         "GET",
         f"{BASE}/search",
         search,
-        "Item names matching a query, best first",
+        "Dictionary items named like a query (Korean or English, near misses included), "
+        "best first, each with its category and notes",
         "recycling",
-        response=Matches,
+        response=Items,
         errors=(422, 503),
         params=(
             Param("q", required=True, description="1 to 100 characters"),

@@ -1,12 +1,14 @@
 """Template answers in the voice of 이코 (Korean, 3–5 plain sentences): what the offline
-provider writes, and what the pipeline falls back to when a model's answer is unusable."""
+provider writes, and what the pipeline falls back to when a model's answer is unusable.
+The dictionary item's notes come right after what it is: they are what the category's
+general steps do not say (a butane can: pierce it first)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
-from contracts.recycling.v1 import DisposalRules
+from contracts.recycling.v1 import DisposalRules, Item
 from contracts.scan import taxonomy
 from contracts.scan.v1 import Classification, Insufficiency
 from services.ai import domain
@@ -25,6 +27,9 @@ TAG_NAMES: dict[str, str] = {
     "contains_liquid": "남은 내용물",
     "hazardous_part": "위험한 부품",
 }
+
+
+_MAX_SENTENCES = 5
 
 
 def _sentence(text: str) -> str:
@@ -48,23 +53,35 @@ def compose(
     classification: Classification,
     rules: DisposalRules | None,
     insufficiencies: Sequence[Insufficiency],
+    item: Item | None = None,
 ) -> str:
-    """A friendly answer: what it is, what to fix (only what applies), how to dispose of it."""
+    """A friendly answer: what it is, what the item's notes say, what to fix (only what
+    applies), how to dispose of it. At most five sentences: when they do not all fit, the
+    parts that matter most stay (what it is, the first thing to fix, the notes), in the
+    order they read."""
     steps = domain.disposal(classification, rules).steps
-    sentences = [_intro(classification)]
+    unclassified = classification.middle == taxonomy.UNCLASSIFIED
+    parts: list[tuple[int, str]] = [(0, _intro(classification))]  # (priority, text)
+    if item is not None and item.notes and not unclassified:
+        parts.append((2, _sentence(item.notes)))
     if insufficiencies:
         first, *rest = insufficiencies
-        sentences.append("다만 " + _sentence(first.message))
+        parts.append((1, "다만 " + _sentence(first.message)))
         if rest:
             names = ", ".join(TAG_NAMES.get(i.tag, i.tag) for i in rest)
-            sentences.append(f"{names}도 함께 정리해 주세요.")
-        sentences.append(_sentence(steps[0]))
-        if _count(sentences) < 5:
-            sentences.append("고친 뒤 다시 찍어 주면 이코가 한 번 더 확인해 줄게요!")
+            parts.append((3, f"{names}도 함께 정리해 주세요."))
+        parts.append((4, _sentence(steps[0])))
+        parts.append((6, "고친 뒤 다시 찍어 주면 이코가 한 번 더 확인해 줄게요!"))
     else:
-        sentences.extend(_sentence(step) for step in steps[:2])
-        if classification.middle == taxonomy.UNCLASSIFIED:
-            sentences.append("궁금한 점은 언제든 이코에게 물어봐 주세요!")
-        else:
-            sentences.append("이대로 배출하면 완벽해요, 오늘도 지구를 지켜 줘서 고마워요!")
-    return " ".join(sentences)
+        parts += [(4 + n, _sentence(step)) for n, step in enumerate(steps[:2])]
+        closing = (
+            "궁금한 점은 언제든 이코에게 물어봐 주세요!"
+            if unclassified
+            else "이대로 배출하면 완벽해요, 오늘도 지구를 지켜 줘서 고마워요!"
+        )
+        parts.append((6, closing))
+    kept: set[int] = set()
+    for index in sorted(range(len(parts)), key=lambda n: parts[n][0]):
+        if _count([parts[n][1] for n in (*kept, index)]) <= _MAX_SENTENCES:
+            kept.add(index)
+    return " ".join(parts[n][1] for n in sorted(kept))

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import redis.asyncio as aioredis
 from pydantic import ValidationError
 
-from contracts.recycling.v1 import DisposalRules
+from contracts.recycling.v1 import DisposalRules, Item
 from contracts.scan.v1 import Classification, Insufficiency
 from services.ai.provider import Photo, Provider
 
@@ -40,7 +40,7 @@ class CachedProvider:
     def model(self) -> str:
         return self._inner.model
 
-    async def classify(self, hint: str, photo: Photo) -> Classification:
+    async def classify(self, hint: str, photo: Photo, named: Sequence[Item]) -> Classification:
         key = cache_key(photo.content_hash, hint)
         try:
             raw = await self._redis.get(key)
@@ -52,7 +52,7 @@ class CachedProvider:
                 return Classification.model_validate_json(raw)
             except ValidationError:
                 log.warning("dropping an unreadable cached classification %s", key)
-        classification = await self._inner.classify(hint, photo)
+        classification = await self._inner.classify(hint, photo, named)
         try:
             await self._redis.set(key, classification.model_dump_json(), ex=self._ttl)
         except aioredis.RedisError as exc:
@@ -64,5 +64,6 @@ class CachedProvider:
         classification: Classification,
         rules: DisposalRules | None,
         insufficiencies: Sequence[Insufficiency],
+        item: Item | None,
     ) -> str:
-        return await self._inner.answer(classification, rules, insufficiencies)
+        return await self._inner.answer(classification, rules, insufficiencies, item)

@@ -1,6 +1,11 @@
 """The AI worker's journaled task: `scan.image_prepared` → vision → rules → answer → reward →
 `scan.progress` 100, `scan.classified`, `scan.completed` (or `scan.failed` with the stage).
 
+The recycling service is asked, over the bus, what it knows: the vision stage asks which
+dictionary items the hint names (`recycling.match`) and hands them to the provider; the
+rules stage asks for the category's rules and for the dictionary item that agrees with the
+classification (matched by its item name, then by the hint), whose notes the answer uses.
+
 Each stage is one checkpoint, so a retry after a crash resumes after the last finished stage
 and never asks the model (or grants a character) again for it. Progress 25/50/75 is
 published as each stage finishes, best effort, with ids derived from the task's id, so a
@@ -22,7 +27,15 @@ from pydantic import BaseModel
 from bus.ports import Message, Publisher, Reject, RemoteError, Requester
 from contracts import Payload, derive_id, new_envelope
 from contracts.character.v1 import Grant, Granted
-from contracts.recycling.v1 import DisposalRules, GetRules, RulesFound
+from contracts.recycling.v1 import (
+    MATCH_TEXT_MAX,
+    DisposalRules,
+    GetRules,
+    Item,
+    Items,
+    Match,
+    RulesFound,
+)
 from contracts.scan.v1 import (
     Classification,
     ImagePrepared,
@@ -62,6 +75,7 @@ class Pipeline:
 
 class RulesStep(BaseModel):
     rules: DisposalRules | None
+    item: Item | None = None  # the dictionary item that agrees with the classification
 
 
 class AnswerStep(BaseModel):
@@ -120,31 +134,51 @@ async def pipeline(
         except ObjectNotFound as exc:
             raise Reject(f"image_not_found: {exc}") from exc
 
+    async def named(text: str | None) -> tuple[Item, ...]:
+        """The dictionary items `text` names, the most specific first."""
+        if text is None or not text.strip():
+            return ()
+        query = new_envelope(Match(text=text[:MATCH_TEXT_MAX]), cause=cause)
+        reply = await requester.request(query, timeout=request_timeout)
+        if not isinstance(reply.payload, Items):
+            raise TypeError(f"recycling.match answered {reply.envelope.type}")
+        return reply.payload.items
+
     async def vision() -> Classification:
+        hinted = await named(task.hint)
         try:
-            return await provider.classify(task.hint, Photo(task.content_hash, load))
+            return await provider.classify(task.hint, Photo(task.content_hash, load), hinted)
         except BadModelOutput as exc:
             raise Reject(f"bad_model_output: {exc}") from None
+
+    async def item() -> Item | None:
+        key = (classification.major, classification.middle)
+        for text in (classification.minor, task.hint):
+            for found_item in await named(text):
+                if (found_item.major, found_item.middle) == key:
+                    return found_item
+        return None
 
     async def rules() -> RulesStep:
         middle = None if classification.middle == classification.major else classification.middle
         query = new_envelope(GetRules(major=classification.major, middle=middle), cause=cause)
+        agreeing = await item()
         try:
             reply = await requester.request(query, timeout=request_timeout)
         except RemoteError as exc:  # an answer, not an outage: asking again answers the same
             if exc.code != "not_found":
                 log.warning("no rules for %s: %s", task.scan_id, exc)
-            return RulesStep(rules=None)
+            return RulesStep(rules=None, item=agreeing)
         if not isinstance(reply.payload, RulesFound):
             raise TypeError(f"recycling.rules answered {reply.envelope.type}")
-        return RulesStep(rules=reply.payload.rules)
+        return RulesStep(rules=reply.payload.rules, item=agreeing)
 
     async def answer() -> AnswerStep:
         try:
-            text = await provider.answer(classification, found_rules, found)
+            text = await provider.answer(classification, found_rules, found, found_item)
         except BadModelOutput as exc:
             log.warning("model answer unusable for %s, using the template: %s", task.scan_id, exc)
-            text = answers.compose(classification, found_rules, found)
+            text = answers.compose(classification, found_rules, found, found_item)
         return AnswerStep(text=text)
 
     async def reward() -> RewardStep:
@@ -175,7 +209,8 @@ async def pipeline(
         "vision", lambda: steps.model("vision", Classification, vision)
     )
     await progress("vision", 25)
-    found_rules = (await _in_stage("rules", lambda: steps.model("rules", RulesStep, rules))).rules
+    looked_up = await _in_stage("rules", lambda: steps.model("rules", RulesStep, rules))
+    found_rules, found_item = looked_up.rules, looked_up.item
     await progress("rules", 50)
     found = domain.insufficiencies(classification)
     text = (await _in_stage("answer", lambda: steps.model("answer", AnswerStep, answer))).text

@@ -3,7 +3,8 @@
 - vision: the photo as a base64 JPEG data URL with detail "low", structured output by the
   classification's JSON Schema, validated against the `Classification` contract. Malformed
   output is asked for again a bounded number of times, then it is `BadModelOutput`.
-- answer: chat completions with the 이코 persona, plain text.
+- answer: chat completions with the 이코 persona, plain text, given the category's rules
+  and the dictionary item that agrees with the classification (its notes).
 - transport: the SDK's timeout and its retries on 408/409/429/5xx and connection errors,
   which honour `Retry-After`. What is still failing after them becomes `ProviderError`
   (the bus retries the task later); a refused request (400/422) is `BadModelOutput`.
@@ -21,7 +22,7 @@ import openai
 from openai.types.chat import ChatCompletion
 from pydantic import ValidationError
 
-from contracts.recycling.v1 import DisposalRules
+from contracts.recycling.v1 import DisposalRules, Item
 from contracts.scan.v1 import Classification, Insufficiency
 from services.ai import domain, prompts
 from services.ai.limiter import Limiter
@@ -71,8 +72,8 @@ class OpenAIProvider:
     async def aclose(self) -> None:
         await self._client.close()
 
-    async def classify(self, hint: str, photo: Photo) -> Classification:
-        messages = prompts.classify_messages(hint, await photo.load())
+    async def classify(self, hint: str, photo: Photo, named: Sequence[Item]) -> Classification:
+        messages = prompts.classify_messages(hint, await photo.load(), named)
 
         def call() -> Awaitable[ChatCompletion]:
             return self._client.chat.completions.create(
@@ -108,9 +109,10 @@ class OpenAIProvider:
         classification: Classification,
         rules: DisposalRules | None,
         insufficiencies: Sequence[Insufficiency],
+        item: Item | None,
     ) -> str:
         steps = domain.disposal(classification, rules).steps
-        messages = prompts.answer_messages(classification, rules, insufficiencies, steps)
+        messages = prompts.answer_messages(classification, rules, insufficiencies, steps, item)
 
         def call() -> Awaitable[ChatCompletion]:
             return self._client.chat.completions.create(

@@ -48,8 +48,19 @@ async def catalog(message: Message[GetCatalog], *, characters: tuple[Character, 
 
 
 async def owned(message: Message[GetOwned], *, store: Store) -> Owned:
+    """The user's characters. The default one is owned from registration on: if the
+    `user.registered` event is still on its way, this query grants it first, so a new
+    user never sees an empty list (the event's grant then finds it owned)."""
     user_id = parse_user_id(message.payload.user_id)
-    return Owned(items=tuple(await store.owned(user_id)))
+    items = await store.owned(user_id)
+    default = default_character().code
+    if all(item.code != default for item in items):
+        async with store.of_user(user_id) as tx:
+            if await tx.erased(user_id):
+                return Owned(items=())
+            await tx.own(user_id, default, "default")
+        items = await store.owned(user_id)
+    return Owned(items=tuple(items))
 
 
 async def grant(message: Message[Grant], *, store: Store) -> Granted:

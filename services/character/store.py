@@ -53,12 +53,12 @@ class Store(PostgresStore["Tx"]):
         )
 
     async def owned(self, user_id: uuid.UUID) -> list[OwnedCharacter]:
-        """The user's characters, oldest first."""
+        """The user's characters: the default one first, then oldest first."""
         rows = await self._pool.fetch(
             "SELECT c.code, c.name, c.type, c.dialog, o.acquired_at, o.source"
             ' FROM "character".ownership o'
             ' JOIN "character".characters c ON c.code = o.character_code'
-            " WHERE o.user_id = $1 ORDER BY o.acquired_at, c.position",
+            " WHERE o.user_id = $1 ORDER BY o.source = 'default' DESC, o.acquired_at, c.position",
             user_id,
         )
         return [OwnedCharacter(**dict(row)) for row in rows]

@@ -12,7 +12,6 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 PREFIX = "eco2:recycling:v1:"
-INDEX_KEY = PREFIX + "index"
 _FAILURES = (RedisError, OSError, TimeoutError)
 
 

@@ -1,8 +1,8 @@
 """The packaged disposal rules (`data/rules.json`): loaded, then validated against the
 contract models and the taxonomy, so a wrong entry fails the build rather than a query.
 
-Besides `DisposalRules`, each category carries `minors`: common item names and English
-terms that search matches. `situations` is the guidance per situation tag that the answer
+Items themselves (names, synonyms, notes) are the item dictionary's (`dictionary`).
+`situations` is the guidance per situation tag that the answer
 stage uses: what to fix, with per-category overrides (`null`: not a problem there, e.g. a
 cap left on a crushed clear PET bottle is the rule, not a fault).
 """
@@ -22,7 +22,7 @@ from services.recycling import domain, packaged
 from services.recycling.errors import ContentError
 
 LIMITS = {"targets": (1, 15), "detailed_items": (5, 15), "steps": (2, 5)}
-LIMITS |= {"detailed_steps": (1, 10), "not_accepted": (1, 12), "minors": (0, 20)}
+LIMITS |= {"detailed_steps": (1, 10), "not_accepted": (1, 12)}
 
 
 class _Strict(BaseModel):
@@ -34,7 +34,6 @@ class _CategoryDoc(_Strict):
     middle: str
     targets: tuple[str, ...]
     detailed_items: tuple[str, ...]
-    minors: tuple[str, ...] = ()
     steps: tuple[str, ...]
     detailed_steps: tuple[str, ...]
     not_accepted: tuple[NotAccepted, ...]
@@ -53,11 +52,10 @@ class _File(_Strict):
 
 @dataclass(frozen=True)
 class Category:
-    """One category's rules, its extra search terms and its place in the taxonomy."""
+    """One category's rules and its place in the taxonomy."""
 
     position: int
     rules: DisposalRules
-    minors: tuple[str, ...]
 
     @property
     def key(self) -> domain.Key:
@@ -67,7 +65,6 @@ class Category:
     def version(self) -> str:
         """A digest of the content: the seed rewrites a row only when it changes."""
         body = {"position": self.position, "rules": self.rules.model_dump(mode="json")}
-        body["minors"] = list(self.minors)
         canonical = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -119,9 +116,8 @@ def parse_catalog(raw: object) -> Catalog:
     categories = []
     for position, key in enumerate(domain.categories()):
         entry = by_key[key]
-        fields = entry.model_dump(exclude={"minors"})
-        rules = DisposalRules(**fields, label=domain.label(*key))
-        categories.append(Category(position, rules, entry.minors))
+        rules = DisposalRules(**entry.model_dump(), label=domain.label(*key))
+        categories.append(Category(position, rules))
     return Catalog(tuple(categories), doc.situations)
 
 

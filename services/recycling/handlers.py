@@ -1,6 +1,6 @@
 """Bus handlers of the `recycling` service and their registry table.
 
-All three are queries answered by request/reply; they change nothing, so a redelivered
+All four are queries answered by request/reply; they change nothing, so a redelivered
 request is simply answered again. `RecyclingError` becomes the bus's `RequestFailed`,
 which the requester receives as an `error.reply` with the error's code.
 """
@@ -14,14 +14,15 @@ from contracts.recycling.v1 import (
     CategoryTree,
     GetCategories,
     GetRules,
-    Matches,
+    Items,
+    Match,
     RulesFound,
     Search,
 )
 from services.kit.table import table_subscription
-from services.recycling import domain
+from services.recycling import domain, queries
+from services.recycling.matcher import Matcher
 from services.recycling.queries import Reader
-from services.recycling.search import search as rank_hits
 
 GROUP = "recycling"
 
@@ -37,20 +38,27 @@ async def rules(message: Message[GetRules], *, reader: Reader) -> RulesFound:
     return RulesFound(rules=await reader.rules(major, middle))
 
 
-async def search(message: Message[Search], *, reader: Reader) -> Matches:
-    """`recycling.search` -> the best matching item names, best first."""
+async def search(message: Message[Search], *, reader: Reader) -> Items:
+    """`recycling.search` -> the items named like the query, best first."""
     request = message.payload
-    return Matches(items=rank_hits(await reader.index(), request.q, request.limit))
+    return Items(items=await reader.search(request.q, request.limit))
 
 
-def table(reader: Reader) -> dict[str, Handler]:
+async def match(message: Message[Match], *, matcher: Matcher) -> Items:
+    """`recycling.match` -> the items a text names, the most specific first."""
+    request = message.payload
+    return Items(items=queries.match(matcher, request.text, request.limit))
+
+
+def table(reader: Reader, matcher: Matcher) -> dict[str, Handler]:
     """Message type -> handler bound to its dependencies."""
     return {
         GetCategories.__message_type__: categories,
         GetRules.__message_type__: partial(rules, reader=reader),
         Search.__message_type__: partial(search, reader=reader),
+        Match.__message_type__: partial(match, matcher=matcher),
     }
 
 
-def subscriptions(reader: Reader) -> list[Subscription]:
-    return [table_subscription(GROUP, table(reader))]
+def subscriptions(reader: Reader, matcher: Matcher) -> list[Subscription]:
+    return [table_subscription(GROUP, table(reader, matcher))]

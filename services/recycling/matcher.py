@@ -13,12 +13,15 @@ Where found names overlap, the longest claims the text ("음식물 묻은 스티
 phrase ends with its head noun. A neutral term (`Dictionary.neutral`) claims text like a
 name but answers nothing. The items named in what remains are ranked: whole items before
 parts (a label, a cap), longer names first, later first, then by id, so ties are
-deterministic. An item the dictionary does not know gives no match: the caller answers
-미분류 and suggests what to check.
+deterministic. A part the hint says was taken off ("투명 페트병 라벨 뗀", "bottle label
+removed") is no subject of the hint: its name claims no text, so the item it came off is
+found and ranks first; the part is still listed after it. An item the dictionary does not
+know gives no match: the caller answers 미분류 and suggests what to check.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -32,6 +35,11 @@ _PARTICLES = (
     *("은", "는", "이", "가", "을", "를", "에", "도", "만", "랑", "과", "와", "의", "요", "로"),
     *("으로", "나", "인", "임", "입", "야", "류", "들", "하고", "처럼", "같", "보다", "까지"),
     *("부터", "뿐", "밖"),
+)
+# What, right after a part's name, says it was taken off the item.
+_REMOVED = re.compile(
+    r"\s*(?:은|는|을|를|이|가|도)?\s*"
+    r"(?:뗀|떼|뗐|제거|벗긴|벗겨|분리한|없는|removed|taken off|peeled)"
 )
 _PRONOUNS = frozenset({"i", "you", "we", "they", "he", "she", "it"})
 # Words after which "can" is the verb: "can I", "can't", "can be", "can go".
@@ -83,15 +91,19 @@ class Matcher:
     def match(self, text: str, limit: int = 5) -> tuple[Match, ...]:
         """The items `text` names, best first, at most `limit`, each item once."""
         folded = terms.fold(text)
+        every = (*self._korean_hits(folded), *self._english_hits(folded))
+        taken_off = [hit for hit in every if _taken_off(hit, folded)]
         hits = sorted(
-            (*self._korean_hits(folded), *self._english_hits(folded)),
+            (hit for hit in every if not _taken_off(hit, folded)),
             key=lambda h: (-h.term.length, -h.start, h.term.text),
         )
         claimed: list[_Hit] = []
         for hit in hits:
             if all(hit.end <= c.start or c.end <= hit.start for c in claimed):
                 claimed.append(hit)
-        found = [(hit, hit.term.item) for hit in claimed if hit.term.item is not None]
+        found = [
+            (hit, hit.term.item) for hit in (*claimed, *taken_off) if hit.term.item is not None
+        ]
         found.sort(
             key=lambda pair: (pair[1].part, -pair[0].term.length, -pair[0].start, pair[1].id)
         )
@@ -150,6 +162,12 @@ def _stands(compact: str, starts: list[bool], at: int, end: int) -> bool:
         or not terms.is_hangul(compact[end])
         or compact.startswith(_PARTICLES, end)
     )
+
+
+def _taken_off(hit: _Hit, folded: str) -> bool:
+    """Whether the hit names a part that the text says was removed."""
+    item = hit.term.item
+    return item is not None and item.part and _REMOVED.match(folded, hit.end) is not None
 
 
 def _modal(raw: list[str], first: int, last: int) -> bool:

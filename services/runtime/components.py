@@ -29,6 +29,8 @@ from services.kit.worker import WorkerSpec
 from services.recycling import handlers as recycling_handlers
 from services.recycling.cache import Cache as RecyclingCache
 from services.recycling.content import load_catalog as load_recycling_catalog
+from services.recycling.dictionary import load_dictionary
+from services.recycling.matcher import Matcher
 from services.recycling.queries import Reader as RecyclingReader
 from services.recycling.queries import seed as seed_recycling
 from services.recycling.store import Store as RecyclingStore
@@ -113,8 +115,10 @@ def recycling_reader(resources: Resources) -> RecyclingReader:
 
 async def recycling(resources: Resources, stack: AsyncExitStack) -> Sequence[Subscription]:
     reader = recycling_reader(resources)
-    await seed_recycling(RecyclingStore(resources.db), reader.cache, load_recycling_catalog())
-    return recycling_handlers.subscriptions(reader)
+    dictionary = load_dictionary()
+    catalog = load_recycling_catalog()
+    await seed_recycling(RecyclingStore(resources.db), reader.cache, catalog, dictionary)
+    return recycling_handlers.subscriptions(reader, Matcher(dictionary))
 
 
 def worker_spec(name: str, resources: Resources) -> WorkerSpec:

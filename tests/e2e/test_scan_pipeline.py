@@ -12,8 +12,9 @@ provider, recycling, character, system) is wired as `eco2 up` wires it, in two v
 
 The same scenarios run against both: a photo uploaded and scanned earns 페티 (then again:
 already owned), a label left on is an insufficiency without reward, a text file is
-refused by the storage worker, SSE resumes with `Last-Event-ID`, the list pages, and the
-recycling and character catalogues answer.
+refused by the storage worker, SSE resumes with `Last-Event-ID`, the list pages, the
+recycling and character catalogues answer, and a photo hinted "치킨뼈" is classified from
+the item dictionary with the item's notes in the answer.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import pytest
 import pytest_asyncio
 from websockets.asyncio.client import ClientConnection, connect
 
+from services.recycling.dictionary import load_dictionary
 from services.runtime import components
 from services.runtime.resources import open_resources
 from services.runtime.settings import load_settings
@@ -475,6 +477,36 @@ async def test_the_list_pages_newest_first_and_scans_are_private(system: System)
         assert events.status_code == 404, events.text
         empty = await client.get("/api/v1/scans", headers=bearer(other))
         assert empty.json() == {"items": [], "next_cursor": None}
+
+
+async def test_chicken_bones_are_general_waste_with_the_dictionarys_notes(
+    system: System,
+) -> None:
+    bone = load_dictionary().item("chicken-bone")
+    assert bone.notes is not None
+    async with system.client() as client:
+        session = await register(client)
+        # Owned from the first answer on, without waiting for the registration event.
+        mine = await client.get("/api/v1/users/me/characters", headers=bearer(session))
+        assert [c["name"] for c in mine.json()["items"]] == ["이코"], mine.text
+
+        scan_id = await submit_form(client, session, "치킨뼈", jpeg(320, 240))
+        view = await finished(client, session, scan_id)
+        assert view["status"] == "completed", view
+        result = view["result"]
+        classification = result["classification"]
+        assert (classification["major"], classification["middle"]) == (bone.major, bone.middle)
+        assert classification["minor"] == bone.ko
+        assert bone.notes in result["answer"]
+        assert result["reward"] is None
+
+        search = await client.get("/api/v1/recycling/search", params={"q": "치킨"})
+        assert search.status_code == 200, search.text
+        hits = {hit["id"]: hit for hit in search.json()["items"]}
+        assert hits["chicken-bone"]["notes"] == bone.notes
+        assert set(hits["chicken-bone"]) == {
+            *("id", "ko", "en", "major", "middle", "label", "notes", "matched"),
+        }
 
 
 async def test_the_catalogues_answer(system: System) -> None:

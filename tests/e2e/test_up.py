@@ -1,15 +1,22 @@
-"""`eco2 up` from an empty directory: ready over real HTTP, clean Ctrl-C, data reused."""
+"""`eco2 up` from an empty directory: ready over real HTTP, clean Ctrl-C, data reused; a
+new user's first scan on the embedded defaults (offline provider, embedded PostgreSQL with
+the seeded item dictionary) classifies an everyday item with the dictionary's notes."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
+import time
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
+from services.recycling.dictionary import load_dictionary
 from support.env import ECO2
+from support.images import jpeg
 from support.processes import Eco2Process, spawn, wait_for_line
 from support.servers import free_port
 
@@ -52,6 +59,47 @@ async def sign_up_use_and_sign_out(client: httpx.AsyncClient) -> None:
     assert login.status_code == 200, login.text
 
 
+async def finished(client: httpx.AsyncClient, bearer: dict[str, str], scan_id: str) -> Any:
+    deadline = time.monotonic() + 30
+    while True:
+        view = (await client.get(f"/api/v1/scans/{scan_id}", headers=bearer)).json()
+        if view["status"] in ("completed", "failed"):
+            return view
+        assert time.monotonic() < deadline, view
+        await asyncio.sleep(0.1)
+
+
+async def a_first_scan(client: httpx.AsyncClient) -> None:
+    """A new user owns 이코 at once, finds chicken bones by search, and scans them."""
+    account = {"email": "jun@example.com", "password": "recycle every day", "nickname": "jun"}
+    registered = await client.post("/api/v1/auth/register", json=account)
+    assert registered.status_code == 201, registered.text
+    bearer = {"Authorization": f"Bearer {registered.json()['access_token']}"}
+    # Right after registration, not eventually: owning the default is no race.
+    owned = await client.get("/api/v1/users/me/characters", headers=bearer)
+    assert [c["name"] for c in owned.json()["items"]] == ["이코"], owned.text
+
+    bone = load_dictionary().item("chicken-bone")
+    assert bone.notes is not None
+    found = await client.get("/api/v1/recycling/search", params={"q": "치킨"})
+    assert found.status_code == 200, found.text
+    hits = {hit["id"]: hit for hit in found.json()["items"]}
+    assert hits["chicken-bone"]["notes"] == bone.notes
+    assert hits["chicken-bone"]["middle"] == bone.middle
+
+    files = {"image": ("bones.jpg", jpeg(320, 240), "image/jpeg")}
+    sent = await client.post("/api/v1/scans", files=files, data={"hint": "치킨뼈"}, headers=bearer)
+    assert sent.status_code == 202, sent.text
+    view = await finished(client, bearer, sent.json()["id"])
+    assert view["status"] == "completed", view
+    result = view["result"]
+    classification = result["classification"]
+    assert (classification["major"], classification["middle"]) == (bone.major, bone.middle)
+    assert classification["minor"] == bone.ko
+    assert bone.notes in result["answer"]
+    assert result["reward"] is None
+
+
 async def test_up_serves_ready_stops_cleanly_and_reuses_its_data(tmp_path: Path) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -72,6 +120,7 @@ async def test_up_serves_ready_stops_cleanly_and_reuses_its_data(tmp_path: Path)
             }
             assert "eco2_http_requests_total" in (await client.get("/metrics")).text
             await sign_up_use_and_sign_out(client)
+            await a_first_scan(client)
         database = f"postgresql://postgres@/eco2?host={tmp_path / 'var' / 'pg'}"
         connection = await asyncpg.connect(database)
         await connection.execute("CREATE TABLE kept (note text); INSERT INTO kept VALUES ('x')")

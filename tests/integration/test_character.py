@@ -114,7 +114,6 @@ async def test_a_new_user_owns_eco_once_even_when_the_event_comes_twice(
     service: Harness,
 ) -> None:
     user = new_user()
-    assert await service.owned(user) == []
     event = registered(user)
     await service.deliver(event, times=2)  # two copies at once
     await service.deliver(event)  # and a late redelivery
@@ -122,6 +121,19 @@ async def test_a_new_user_owns_eco_once_even_when_the_event_comes_twice(
     assert [(c.code, c.name, c.source) for c in owned.items] == [("eco", "이코", "default")]
     inbox = await service.db.fetchval('SELECT count(*) FROM "character".inbox')
     assert inbox == 1
+
+
+async def test_a_new_user_owns_eco_before_the_registration_event_arrives(
+    service: Harness,
+) -> None:
+    user = new_user()
+    assert await service.owned(user) == [("eco", "default")]
+    await service.deliver(registered(user))  # the event's grant finds it owned
+    assert await service.owned(user) == [("eco", "default")]
+    rows = await service.db.fetchval(
+        'SELECT count(*) FROM "character".ownership WHERE user_id = $1', uuid.UUID(user)
+    )
+    assert rows == 1
 
 
 async def test_grants_are_idempotent_per_scan(service: Harness) -> None:
@@ -154,7 +166,7 @@ async def test_of_concurrent_scans_for_one_character_exactly_one_is_new(
     assert statuses == {"newly_acquired": 1, "already_owned": 7}
     again = await asyncio.gather(*(service.grant(user, g.scan_id, "전지") for g in grants))
     assert [g.status for g in again] == [g.status for g in grants]
-    assert await service.owned(user) == [("barry", "scan")]
+    assert await service.owned(user) == [("eco", "default"), ("barry", "scan")]
 
 
 async def test_only_recyclable_middles_earn_a_character(service: Harness) -> None:
@@ -165,7 +177,7 @@ async def test_only_recyclable_middles_earn_a_character(service: Harness) -> Non
         )
     bad = Grant(user_id="not-a-user", scan_id="s", middle="종이")
     assert await service.fails(bad) == "invalid_user_id"
-    assert await service.owned(user) == []
+    assert await service.owned(user) == [("eco", "default")]
 
 
 async def test_a_scan_id_cannot_be_granted_to_two_users(service: Harness) -> None:
@@ -177,8 +189,8 @@ async def test_a_scan_id_cannot_be_granted_to_two_users(service: Harness) -> Non
     assert await service.fails(Grant(user_id=mina, scan_id="shared", middle="유리병")) == (
         "grant_conflict"
     )
-    assert await service.owned(jun) == []
-    assert await service.owned(mina) == [("paepy", "scan")]
+    assert await service.owned(jun) == [("eco", "default")]
+    assert await service.owned(mina) == [("eco", "default"), ("paepy", "scan")]
 
 
 async def test_user_deleted_erases_ownership_and_grants_for_good(service: Harness) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
+from contracts.recycling.v1 import Item
 from contracts.scan.v1 import Classification
 from services.ai.limiter import Limiter, LocalLimiter, RedisLimiter
 from services.ai.openai_provider import OpenAIProvider
@@ -47,13 +48,23 @@ async def _photo() -> bytes:
 
 
 PHOTO = Photo("d" * 64, _photo)
+WATER_BOTTLE = Item(
+    id="water-bottle",
+    ko="생수병",
+    en="water bottle",
+    major="재활용폐기물",
+    middle="무색페트병",
+    label="clear PET bottles",
+    notes="라벨을 떼고 내용물을 비운 뒤 찌그러뜨려 뚜껑을 닫아 배출합니다.",
+    matched="생수병",
+)
 
 
 async def test_a_photo_is_classified_with_structured_output(server: FakeOpenAI) -> None:
     ai = provider(server)
     try:
-        result = await ai.classify("생수병", PHOTO)
-        answer = await ai.answer(result, None, ())
+        result = await ai.classify("생수병", PHOTO, (WATER_BOTTLE,))
+        answer = await ai.answer(result, None, (), WATER_BOTTLE)
     finally:
         await ai.aclose()
     assert result == Classification.model_validate(CLASSIFICATION)
@@ -67,6 +78,14 @@ async def test_a_photo_is_classified_with_structured_output(server: FakeOpenAI) 
     assert image["url"].startswith("data:image/jpeg;base64,/9j/")
     assert server.requests[1]["messages"][0]["role"] == "system"
     assert "이코" in server.requests[1]["messages"][0]["content"]
+    # The dictionary's entry goes along to both calls, its notes to the answer.
+    hint = vision["messages"][1]["content"][0]["text"]
+    assert "Dictionary entries the hint names" in hint
+    assert WATER_BOTTLE.ko in hint
+    facts = server.requests[1]["messages"][1]["content"]
+    assert "품목 사전" in facts
+    assert WATER_BOTTLE.notes is not None
+    assert WATER_BOTTLE.notes in facts
 
 
 async def test_a_429_is_retried_after_its_retry_after(server: FakeOpenAI) -> None:
@@ -74,7 +93,7 @@ async def test_a_429_is_retried_after_its_retry_after(server: FakeOpenAI) -> Non
     ai = provider(server)
     started = time.monotonic()
     try:
-        result = await ai.classify("", PHOTO)
+        result = await ai.classify("", PHOTO, ())
     finally:
         await ai.aclose()
     assert result.middle == "무색페트병"
@@ -87,7 +106,7 @@ async def test_a_server_past_the_timeout_is_a_provider_error(server: FakeOpenAI)
     ai = provider(server, timeout=0.2, max_retries=1)
     try:
         with pytest.raises(ProviderError, match="Timeout"):
-            await ai.classify("", PHOTO)
+            await ai.classify("", PHOTO, ())
     finally:
         await ai.aclose()
     assert len(server.requests) == 2, "the SDK retried once"
@@ -98,7 +117,7 @@ async def test_retries_run_out_on_a_persistent_429(server: FakeOpenAI) -> None:
     ai = provider(server, max_retries=2)
     try:
         with pytest.raises(ProviderError, match="RateLimitError"):
-            await ai.classify("", PHOTO)
+            await ai.classify("", PHOTO, ())
     finally:
         await ai.aclose()
     assert len(server.requests) == 3
@@ -120,7 +139,7 @@ async def test_malformed_output_is_bad_model_output_after_bounded_retries(
     ai = provider(server, output_retries=2)
     try:
         with pytest.raises(BadModelOutput):
-            await ai.classify("", PHOTO)
+            await ai.classify("", PHOTO, ())
     finally:
         await ai.aclose()
     assert len(server.requests) == 3
@@ -130,7 +149,7 @@ async def test_one_malformed_output_then_a_good_one_succeeds(server: FakeOpenAI)
     server.script = [("content", "I think it is a bottle")]
     ai = provider(server)
     try:
-        assert (await ai.classify("", PHOTO)).middle == "무색페트병"
+        assert (await ai.classify("", PHOTO, ())).middle == "무색페트병"
     finally:
         await ai.aclose()
 
@@ -149,7 +168,7 @@ async def test_two_instances_sharing_redis_stay_under_the_concurrency_limit(
 
     first, second = replica(), replica()
     try:
-        await asyncio.gather(*(ai.classify("", PHOTO) for ai in [first, second] * 5))
+        await asyncio.gather(*(ai.classify("", PHOTO, ()) for ai in [first, second] * 5))
     finally:
         await first.aclose()
         await second.aclose()
@@ -173,7 +192,7 @@ async def test_every_http_attempt_counts_against_the_rate(server: FakeOpenAI) ->
     limiter = CountingLimiter()
     ai = provider(server, limiter)
     try:
-        await ai.classify("", PHOTO)
+        await ai.classify("", PHOTO, ())
     finally:
         await ai.aclose()
     assert limiter.throttled == 2, "the SDK's retry waited for the shared rate too"

@@ -4,6 +4,7 @@
 - `contracts`: `eco2 contracts export`
 - `journal`: `eco2 journal stats|ls|show|export|copy|prune|sync`, and `replay` (`replay`)
 - `dlq`: `eco2 dlq ls|show|requeue|purge`
+- `knowledge`: `eco2 knowledge eval FILE` (the item matcher's held-out accuracy)
 - `shell`: what they share (consoles, exit codes, settings, running a coroutine);
   `selection`: how journal commands name a journal and pick its entries.
 
@@ -17,7 +18,8 @@ Exit codes, the same for every command (`shell.ExitCode`):
        or component, a malformed value, a missing selection or `--yes`); nothing was
        touched. click uses 2 for its own checks too.
     3  partial: it ran, but some of the selected items were not done (`journal replay`:
-       entries failed again; `dlq requeue`: letters refused by the loop guard)
+       entries failed again; `dlq requeue`: letters refused by the loop guard;
+       `knowledge eval --min-accuracy`: too many cases missed)
 
 Messages go to stderr as `error: …`, one line each, never a traceback.
 
@@ -37,11 +39,11 @@ from __future__ import annotations
 
 import typer
 
-from services.runtime.cli import contracts, dlq, journal, system
+from services.runtime.cli import contracts, dlq, journal, knowledge, system
 
 # Each group's Typer carries its own name; `system.app` has none, so its commands sit at
 # the root.
-GROUPS: tuple[typer.Typer, ...] = (system.app, contracts.app, journal.app, dlq.app)
+GROUPS: tuple[typer.Typer, ...] = (system.app, contracts.app, journal.app, dlq.app, knowledge.app)
 
 app = typer.Typer(help="Eco² backend.", no_args_is_help=True, add_completion=False)
 for group in GROUPS:

@@ -1,5 +1,6 @@
 """The AI worker's journaled pipeline on the memory bus, with fake recycling and character
-services: outcomes, progress, rewards, insufficiencies, resume after a crash, failures."""
+services: outcomes, progress, rewards, insufficiencies, resume after a crash, failures.
+The fake recycling service matches hints with the real dictionary and matcher."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from bus.ports import Message, Reject, RequestFailed, Subscription
 from contracts import Envelope, derive_id, new_envelope
 from contracts.catalog import build_registry
 from contracts.character.v1 import Character, Grant, Granted
-from contracts.recycling.v1 import DisposalRules, GetRules, RulesFound
+from contracts.recycling.v1 import DisposalRules, GetRules, Item, Items, Match, RulesFound
 from contracts.scan.v1 import Classification, ImagePrepared, Insufficiency, ScanCompleted
 from journal.sqlite.store import Journal, State
 from journal.sqlite.worker import JournaledWorker
@@ -25,10 +26,14 @@ from objects import LocalObjectStore
 from services.ai import handlers
 from services.ai.offline import OfflineProvider
 from services.ai.provider import BadModelOutput, Photo
+from services.recycling import queries
+from services.recycling.dictionary import load_dictionary
+from services.recycling.matcher import Matcher
 from tests.contract.bus_suite import Recorder, eventually
 
 POLICY = RetryPolicy(max_attempts=3, base_delay=0.01, factor=2, max_delay=0.05)
 HASH = "c" * 64
+MATCHER = Matcher(load_dictionary())
 
 
 @dataclass
@@ -40,22 +45,23 @@ class Spy:
     calls: dict[str, int] = field(default_factory=dict)
     model: str = "offline"
 
-    async def classify(self, hint: str, photo: Photo) -> Classification:
+    async def classify(self, hint: str, photo: Photo, named: Sequence[Item]) -> Classification:
         self.calls["classify"] = self.calls.get("classify", 0) + 1
         if self.bad_vision:
             raise BadModelOutput("not JSON")
-        return await OfflineProvider().classify(hint, photo)
+        return await OfflineProvider().classify(hint, photo, named)
 
     async def answer(
         self,
         classification: Classification,
         rules: DisposalRules | None,
         insufficiencies: Sequence[Insufficiency],
+        item: Item | None,
     ) -> str:
         self.calls["answer"] = self.calls.get("answer", 0) + 1
         if self.answer_fails:
             raise self.answer_fails.pop(0)
-        return await OfflineProvider().answer(classification, rules, insufficiencies)
+        return await OfflineProvider().answer(classification, rules, insufficiencies, item)
 
 
 @dataclass
@@ -64,12 +70,20 @@ class Services:
 
     rules_found: bool = True
     character: bool = True
+    answers_rules: bool = True
     asked: dict[str, int] = field(default_factory=dict)
     owned: dict[str, str] = field(default_factory=dict)
 
-    async def handle(self, message: Message[Any]) -> RulesFound | Granted:
+    @property
+    def bindings(self) -> list[str]:
+        answered = ["recycling.match", "character.grant"]
+        return [*answered, "recycling.rules"] if self.answers_rules else answered
+
+    async def handle(self, message: Message[Any]) -> RulesFound | Granted | Items:
         self.asked[message.envelope.type] = self.asked.get(message.envelope.type, 0) + 1
         payload = message.payload
+        if isinstance(payload, Match):
+            return Items(items=queries.match(MATCHER, payload.text, payload.limit))
         if isinstance(payload, GetRules):
             if not self.rules_found:
                 raise RequestFailed("not_found", "no such category")
@@ -144,9 +158,7 @@ async def make(tmp_path: Path) -> AsyncIterator[Make]:
         bus.subscribe(Subscription(spec.group, spec.bindings, worker.handle))
         bus.subscribe(Subscription("downstream", ["scan.*"], seen))
         if services is not None:
-            bus.subscribe(
-                Subscription("fakes", ["recycling.rules", "character.grant"], services.handle)
-            )
+            bus.subscribe(Subscription("fakes", services.bindings, services.handle))
         await bus.start()
         rig = Rig(journal, bus, bus.broker, seen, worker)
         opened.append(rig)
@@ -194,7 +206,8 @@ async def test_a_clean_clear_pet_bottle_completes_with_a_new_character(make: Mak
     assert progress[100].payload.stage == "done"
     for n in (25, 50, 75):
         assert progress[n].envelope.message_id == derive_id(sent.message_id, f"progress:{n}")
-    assert services.asked == {"recycling.rules": 1, "character.grant": 1}
+    # recycling.match: the hint for vision, the item name for the answer's notes.
+    assert services.asked == {"recycling.match": 2, "recycling.rules": 1, "character.grant": 1}
 
 
 async def test_a_label_still_on_is_an_insufficiency_and_earns_nothing(make: Make) -> None:
@@ -273,7 +286,7 @@ async def test_bad_model_output_fails_the_scan_at_the_vision_stage(make: Make) -
 
 async def test_rules_that_never_answer_fail_the_scan_at_the_rules_stage(make: Make) -> None:
     spy = Spy()
-    rig = await make(spy, None, request_timeout=0.05)  # no recycling service at all
+    rig = await make(spy, Services(answers_rules=False), request_timeout=0.05)
     await rig.bus.publish(task("우유팩"))
     await eventually(lambda: len(rig.of("scan.failed")) == 1)
     failed = rig.of("scan.failed")[0].payload
@@ -281,6 +294,41 @@ async def test_rules_that_never_answer_fail_the_scan_at_the_rules_stage(make: Ma
     assert failed.message.startswith("RequestTimeout")
     assert spy.calls == {"classify": 1}, "each retry resumed after vision"
     assert not rig.of("scan.completed")
+
+
+async def test_a_dictionary_that_never_answers_fails_the_scan_at_the_vision_stage(
+    make: Make,
+) -> None:
+    spy = Spy()
+    rig = await make(spy, None, request_timeout=0.05)  # no recycling service at all
+    await rig.bus.publish(task("우유팩"))
+    await eventually(lambda: len(rig.of("scan.failed")) == 1)
+    failed = rig.of("scan.failed")[0].payload
+    assert (failed.stage, failed.code) == ("vision", "attempts_exhausted")
+    assert failed.message.startswith("RequestTimeout")
+    assert spy.calls == {}, "the provider is not asked without the dictionary's answer"
+
+
+async def test_the_answer_carries_the_matched_items_notes(make: Make) -> None:
+    services = Services()
+    rig = await make(Spy(), services)
+    await rig.bus.publish(task("치킨뼈는 어디에 버려?"))
+    await eventually(lambda: len(rig.of("scan.completed")) == 1)
+    result = rig.of("scan.completed")[0].payload.result
+    bone = load_dictionary().item("chicken-bone")
+    assert (result.classification.major, result.classification.minor) == (bone.major, bone.ko)
+    assert bone.notes is not None
+    assert bone.notes in result.answer
+    assert result.reward is None
+
+
+async def test_a_hint_naming_no_item_is_unclassified_and_says_so(make: Make) -> None:
+    rig = await make(Spy(), Services())
+    await rig.bus.publish(task("zxqv 뭔지 모를 것"))
+    await eventually(lambda: len(rig.of("scan.completed")) == 1)
+    result = rig.of("scan.completed")[0].payload.result
+    assert (result.classification.major, result.classification.minor) == ("미분류", None)
+    assert "알아보지 못했어요" in result.answer
 
 
 def test_failure_reasons_without_a_stage_blame_vision() -> None:

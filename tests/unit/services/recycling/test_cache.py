@@ -11,10 +11,11 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from contracts.recycling.v1 import DisposalRules
-from services.recycling.cache import INDEX_KEY, Cache, rules_key
+from services.recycling.cache import Cache, rules_key
 from services.recycling.content import load_catalog
 from services.recycling.errors import RecyclingError
 from services.recycling.queries import Reader
+from services.recycling.store import Found
 
 
 class Broken:
@@ -45,9 +46,8 @@ class Postgres:
         found = [c.rules for c in self.catalog.categories if c.key == (major, middle)]
         return found[0] if found else None
 
-    async def categories(self) -> list[tuple[int, DisposalRules, tuple[str, ...]]]:
-        self.reads += 1
-        return [(c.position, c.rules, c.minors) for c in self.catalog.categories]
+    async def search(self, key: str, limit: int) -> list[Found]:
+        raise AssertionError("search is never cached")
 
 
 def redis(client: object) -> aioredis.Redis:
@@ -70,8 +70,7 @@ async def test_the_reader_falls_back_to_the_source() -> None:
     reader = Reader(source, Cache(redis(Broken()), ttl=60))
     for _ in range(2):
         assert (await reader.rules("재활용폐기물", "전지")).middle == "전지"
-        assert await reader.index()
-    assert source.reads == 4
+    assert source.reads == 2
 
 
 async def test_the_reader_fills_and_then_uses_the_cache() -> None:
@@ -79,12 +78,9 @@ async def test_the_reader_fills_and_then_uses_the_cache() -> None:
     source = Postgres()
     reader = Reader(source, Cache(fake, ttl=120))
     first = await reader.rules("재활용폐기물", "유리병")
-    index = await reader.index()
     assert await reader.rules("재활용폐기물", "유리병") == first
-    assert await reader.index() == index
-    assert source.reads == 2
+    assert source.reads == 1
     assert 0 < await fake.ttl(rules_key("재활용폐기물", "유리병")) <= 120
-    assert await fake.exists(INDEX_KEY)
     await fake.aclose()
 
 

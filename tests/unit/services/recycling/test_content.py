@@ -154,5 +154,4 @@ def test_limits_cover_every_list_field() -> None:
         "steps",
         "detailed_steps",
         "not_accepted",
-        "minors",
     }

@@ -100,6 +100,28 @@ def test_parts_rank_after_whole_items() -> None:
     assert [m.item.id for m in found] == ["cardboard-box", "tape"]
 
 
+@pytest.mark.parametrize(
+    "hint",
+    [
+        "투명 페트병 라벨 뗀",
+        "생수병 라벨 뗀 거",
+        "페트병 라벨은 제거했어요",
+        "PET bottle label removed",
+    ],
+)
+def test_a_part_taken_off_is_not_what_the_hint_is_about(hint: str) -> None:
+    found = matcher().best(hint)
+    assert found is not None
+    assert (found.item.middle, found.item.part) == ("무색페트병", False), found.item.id
+
+
+def test_a_part_still_on_or_asked_about_is_the_part() -> None:
+    for hint in ("페트병 라벨", "페트병 라벨은 어디에 버려?"):
+        found = matcher().best(hint)
+        assert found is not None
+        assert found.item.part, hint
+
+
 def test_a_hint_naming_several_items_lists_each_once() -> None:
     found = matcher().match("치킨뼈랑 닭뼈, 그리고 치킨 박스")
     assert [m.item.id for m in found] == ["chicken-box", "chicken-bone"]

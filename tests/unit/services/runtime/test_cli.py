@@ -41,10 +41,10 @@ def journal_file(tmp_path: Path) -> Path:
 def test_the_root_lists_every_group_and_its_own_commands() -> None:
     code, stdout, _ = eco2("--help")
     assert code == 0
-    for name in ("up", "run", "migrate", "ping", "contracts", "journal", "dlq"):
+    for name in ("up", "run", "migrate", "ping", "contracts", "journal", "dlq", "knowledge"):
         assert name in stdout
     named = [g.info.name for g in GROUPS if g.info.name]
-    assert named == ["contracts", "journal", "dlq"]
+    assert named == ["contracts", "journal", "dlq", "knowledge"]
 
 
 def test_replay_is_a_journal_command() -> None:
@@ -156,3 +156,44 @@ def test_run_lets_a_bug_show_its_traceback() -> None:
 
     with pytest.raises(KeyError):
         shell.run(bug())
+
+
+KNOWLEDGE = Path(__file__).resolve().parents[4] / "tests" / "data" / "knowledge"
+
+
+def test_knowledge_eval_prints_the_held_out_report() -> None:
+    cases = KNOWLEDGE / "heldout.jsonl"
+    code, stdout, stderr = eco2("knowledge", "eval", str(cases), "--min-accuracy", "0.95")
+    assert code == shell.ExitCode.OK, stderr
+    lines = stdout.splitlines()
+    count = sum(1 for line in cases.read_text("utf-8").splitlines() if line.strip())
+    assert lines[0] == f"cases: {count}"
+    assert lines[1].startswith("major accuracy:")
+    assert lines[2].startswith("middle accuracy:")
+
+
+def test_knowledge_eval_below_the_threshold_is_partial_and_lists_the_miss(
+    tmp_path: Path,
+) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(
+        '{"text": "치킨뼈", "major": "일반종량제폐기물", "middle": "일반종량제폐기물"}\n'
+        '{"text": "치킨뼈", "major": "음식물류폐기물", "middle": "음식물류폐기물"}\n',
+        "utf-8",
+    )
+    code, stdout, stderr = eco2("knowledge", "eval", str(cases), "--min-accuracy", "0.9")
+    assert code == shell.ExitCode.PARTIAL
+    assert "middle accuracy: 50.0% (1/2)" in stdout
+    assert "expected 음식물류폐기물/음식물류폐기물" in stdout
+    assert "below 90.0%" in stderr
+
+
+def test_knowledge_eval_of_a_bad_or_missing_file_fails_naming_it(tmp_path: Path) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"text": "캔", "major": "재활용폐기물", "middle": "금속류"}\nnot json\n')
+    code, _, stderr = eco2("knowledge", "eval", str(cases))
+    assert code == shell.ExitCode.FAILURE
+    assert "line 2" in stderr
+    code, _, stderr = eco2("knowledge", "eval", str(tmp_path / "absent.jsonl"))
+    assert code == shell.ExitCode.FAILURE
+    assert "cannot read" in stderr
