@@ -165,7 +165,7 @@ class LocalRuntime:
         code = await asyncio.wait_for(running.process.process.wait(), timeout)
         assert code == 0, f"{container.name} exited with {code}:\n{running.process.output()}"
 
-    async def wait_ready(self, running: Running, timeout: float = 120) -> None:
+    async def wait_ready(self, running: Running, timeout: float = 300) -> None:
         """Until the readiness probe passes; without one, until the process says it runs
         (what a Service would assume of a pod without a probe: ready once started)."""
         container = running.container

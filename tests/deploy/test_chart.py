@@ -35,7 +35,7 @@ from tests.deploy.kube import (
 )
 from tests.deploy.local import local_runtime
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 SECRET = "deploy-tests-jwt-secret-0123456789abcdef"
 EVERYTHING_ON = CHART / "ci" / "everything-on-values.yaml"

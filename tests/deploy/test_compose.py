@@ -12,9 +12,9 @@ from services.runtime import components
 from tests.deploy import compose, image
 from tests.deploy.conftest import Servers
 from tests.deploy.journey import register_scan_and_earn
-from tests.deploy.local import local_runtime
+from tests.deploy.local import Running, local_runtime
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 def test_compose_runs_every_component() -> None:
@@ -34,7 +34,7 @@ async def test_compose_runs_a_working_system(servers: Servers, tmp_path: Path) -
     logs.mkdir()
     async with local_runtime(logs) as runtime:
         try:
-            healthy = {}
+            healthy: dict[str, Running] = {}
             for service in started:
                 for dependency, condition in service.depends_on.items():
                     if dependency in healthy and condition == "service_healthy":
