@@ -45,12 +45,15 @@ async def register_scan_and_earn(gateways: Sequence[str], timeout: float = 90) -
         assert posted.status_code == 202, posted.text
         scan_id = posted.json()["id"]
         view: dict[str, Any] = {}
-        async with asyncio.timeout(timeout):
-            while view.get("status") not in ("completed", "failed"):
-                await asyncio.sleep(0.2)
-                polled = await client.get(url(f"/api/v1/scans/{scan_id}"), headers=bearer)
-                assert polled.status_code == 200, polled.text
-                view = polled.json()
+        try:
+            async with asyncio.timeout(timeout):
+                while view.get("status") not in ("completed", "failed"):
+                    await asyncio.sleep(0.2)
+                    polled = await client.get(url(f"/api/v1/scans/{scan_id}"), headers=bearer)
+                    assert polled.status_code == 200, polled.text
+                    view = polled.json()
+        except TimeoutError:
+            raise AssertionError(f"the scan did not finish in {timeout} s: {view}") from None
         assert view["status"] == "completed", view
         reward = view["result"]["reward"]
         assert reward["character"]["name"] == "페티", view
