@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.databases import fresh_database
-from tests.integration.rabbit import temporary_vhost
+from support.databases import fresh_database
+from support.rabbit import temporary_vhost
 
 
 @dataclass(frozen=True)

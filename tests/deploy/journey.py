@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tests.images import jpeg
+from support.images import jpeg
 
 CLEAR_PET = "라벨 뗀 투명 페트병"
 

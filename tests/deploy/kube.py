@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from tests.conftest import unavailable
+from support.env import unavailable
 from tests.deploy.image import ROOT, Image
 from tests.deploy.local import CommandProbe, Container, HttpProbe, Probe
 

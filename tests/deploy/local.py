@@ -27,9 +27,10 @@ from pathlib import Path, PurePosixPath
 
 import httpx
 
+from support.env import ROOT
+from support.processes import Eco2Process
+from support.servers import free_port
 from tests.deploy.image import executable
-from tests.integration.processes import ROOT, Eco2Process
-from tests.servers import free_port
 
 
 @dataclass(frozen=True)

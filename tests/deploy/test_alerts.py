@@ -12,7 +12,7 @@ import pytest
 import yaml
 from prometheus_client import REGISTRY
 
-from tests.conftest import unavailable
+from support.env import unavailable
 from tests.deploy.image import ROOT
 
 RULES = ROOT / "infra" / "prometheus" / "alerts.yml"
