@@ -62,6 +62,12 @@ def render(values: Mapping[str, Any], release: str = "eco2", namespace: str = "e
     return objects
 
 
+def lint(values: Mapping[str, Any]) -> dict[str, Any]:
+    """`helm lint --strict` with `values`: its report (messages with a severity, errors)."""
+    report: dict[str, Any] = _helm().lint(str(CHART), dict(values), strict=True)
+    return report
+
+
 def validate(objects: Iterable[Obj]) -> list[str]:
     """Every object against the Kubernetes schemas, strictly (unknown fields are errors)."""
     try:

@@ -28,6 +28,7 @@ from tests.deploy.kube import (
     RenderError,
     Unschedulable,
     endpoints,
+    lint,
     of_kind,
     pods,
     render,
@@ -200,3 +201,10 @@ def test_a_claim_shared_by_pods_must_be_read_write_many(tmp_path: Path) -> None:
         claim["spec"]["accessModes"] = ["ReadWriteOnce"]
     with pytest.raises(Unschedulable, match="ReadWriteOnce"):
         pods(objects, image.load(), tmp_path)
+
+
+@pytest.mark.parametrize("values", [required(), everything_on()], ids=["default", "everything-on"])
+def test_the_chart_lints_without_warnings(values: dict[str, Any]) -> None:
+    report = lint(values)
+    warnings = [m for m in report["messages"] if m["severity"] >= 2]
+    assert (warnings, report["errors"]) == ([], [])
