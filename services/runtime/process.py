@@ -99,11 +99,11 @@ async def run(settings: Settings, names: Sequence[str], *, apply_migrations: boo
         stack.push_async_callback(resources.bus.close)
         await resources.bus.start()
         log.info("eco2 running %s on %s", ", ".join(names), describe(resources))
+        if settings.metrics_port:  # the gateway's too: a port its Ingress never routes
+            start_http_server(settings.metrics_port)
         if app is not None:
             await _serve_http(app, settings, stop)
         else:
-            if settings.metrics_port:
-                start_http_server(settings.metrics_port)
             await stop.wait()
         log.info("eco2 stopping: finishing in-flight work")
     if tracing is not None:

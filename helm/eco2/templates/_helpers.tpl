@@ -52,6 +52,24 @@ app.kubernetes.io/component: {{ .component }}
 {{- include "eco2.fullname" . }}
 {{- end }}
 
+{{- define "eco2.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- .Values.serviceAccount.name | default (include "eco2.fullname" .) }}
+{{- else }}
+{{- .Values.serviceAccount.name | default "default" }}
+{{- end }}
+{{- end }}
+
+{{/* The claim of the shared local object store. */}}
+{{- define "eco2.objectsClaim" -}}
+{{- .Values.objects.existingClaim | default (printf "%s-objects" (include "eco2.fullname" .)) }}
+{{- end }}
+
+{{/* Whether the object store is a local directory (the shared `objects` volume). */}}
+{{- define "eco2.localObjects" -}}
+{{- if not (hasPrefix "s3://" (toString (.Values.config.ECO2_OBJECT_STORE_URL | default ""))) }}true{{ end }}
+{{- end }}
+
 {{- define "eco2.secretName" -}}
 {{- .Values.existingSecret | default (include "eco2.fullname" .) }}
 {{- end }}
@@ -75,6 +93,23 @@ app.kubernetes.io/component: {{ .component }}
 {{- $preStop := .Values.gateway.preStopSleepSeconds | default 0 | float64 }}
 {{- if le (float64 .Values.terminationGracePeriodSeconds) (addf $grace $preStop) }}
 {{- fail (printf "terminationGracePeriodSeconds (%v) must exceed ECO2_SHUTDOWN_GRACE (%v) plus gateway.preStopSleepSeconds (%v)" .Values.terminationGracePeriodSeconds $grace $preStop) }}
+{{- end }}
+{{- if not .Values.existingSecret }}
+{{- $jwt := toString (.Values.secrets.ECO2_JWT_SECRET | default "") }}
+{{- if lt (len $jwt) 32 }}
+{{- fail "secrets.ECO2_JWT_SECRET is required: at least 32 characters, the same for every gateway and accounts pod (e.g. `openssl rand -hex 32`), or name a Secret holding it in existingSecret" }}
+{{- end }}
+{{- end }}
+{{- if include "eco2.localObjects" . }}
+{{- if not .Values.objects.enabled }}
+{{- fail "the object store is a local directory (config.ECO2_OBJECT_STORE_URL) but objects.enabled is false: the gateway and the workers would each see their own photos. Enable the shared `objects` volume or use s3://" }}
+{{- end }}
+{{- if and (not .Values.objects.existingClaim) (not (has "ReadWriteMany" .Values.objects.accessModes)) }}
+{{- fail (printf "objects.accessModes %v: the local object store is one claim mounted by the gateway and worker pods on any node, so it must be ReadWriteMany (or set objects.existingClaim, or use s3://)" .Values.objects.accessModes) }}
+{{- end }}
+{{- if not (hasPrefix "/var/lib/eco2/objects" (toString .Values.config.ECO2_OBJECT_STORE_URL)) }}
+{{- fail (printf "config.ECO2_OBJECT_STORE_URL %q is not on the shared `objects` volume (/var/lib/eco2/objects)" (toString .Values.config.ECO2_OBJECT_STORE_URL)) }}
+{{- end }}
 {{- end }}
 {{- $names := list }}
 {{- range (concat .Values.consumers .Values.workers) }}
@@ -106,6 +141,12 @@ checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256
 
 {{/* Pod-level fields shared by every workload. */}}
 {{- define "eco2.podSpec" -}}
+serviceAccountName: {{ include "eco2.serviceAccountName" . }}
+{{ include "eco2.hookPodSpec" . }}
+{{- end }}
+
+{{/* The same, for a hook's pod: it runs before the release's ServiceAccount exists. */}}
+{{- define "eco2.hookPodSpec" -}}
 automountServiceAccountToken: false
 {{- with .Values.imagePullSecrets }}
 imagePullSecrets:
@@ -155,5 +196,42 @@ envFrom:
 {{- if include "eco2.isSet" $value }}
 {{ $key }}: {{ toString $value | b64enc | quote }}
 {{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The consumers' and workers' probes on their `metrics` port (none when it is off). */}}
+{{- define "eco2.componentProbes" -}}
+{{- if ne (include "eco2.metricsPort" .) "0" }}
+{{- with .Values.componentProbes.startupProbe }}
+startupProbe:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.componentProbes.livenessProbe }}
+livenessProbe:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.componentProbes.readinessProbe }}
+readinessProbe:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* A PodDisruptionBudget for a component with more than one replica:
+(dict "ctx" $ "component" name "replicas" n). */}}
+{{- define "eco2.componentPdb" -}}
+{{- if gt (int .replicas) 1 }}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ include "eco2.fullname" .ctx }}-{{ .component }}
+  labels:
+    {{- include "eco2.componentLabels" . | nindent 4 }}
+spec:
+  maxUnavailable: {{ .ctx.Values.podDisruptionBudget.maxUnavailable }}
+  selector:
+    matchLabels:
+      {{- include "eco2.selectorLabels" . | nindent 6 }}
 {{- end }}
 {{- end }}
