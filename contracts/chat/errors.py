@@ -5,7 +5,7 @@ The gateway maps each to an HTTP status; clients may rely on the codes, not the 
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal, get_args
 
 NOT_FOUND: Final = "not_found"  # no such chat or reply, or another user's (they look the same)
 INVALID_CURSOR: Final = "invalid_cursor"  # not a `next_cursor` this service gave out
@@ -24,16 +24,17 @@ BAD_MODEL_OUTPUT: Final = "bad_model_output"  # the model answered, but not usab
 REPLY_FAILED: Final = "reply_failed"  # anything else, after the attempt limit
 TIMED_OUT: Final = "timed_out"  # no worker finished the reply in time
 
-CODES: Final = frozenset(
-    {
-        NOT_FOUND,
-        INVALID_CURSOR,
-        REPLY_IN_PROGRESS,
-        RATE_LIMITED,
-        TOKEN_BUDGET_EXCEEDED,
-        SCAN_NOT_FOUND,
-        MESSAGE_TOO_LONG,
-        EMPTY_MESSAGE,
-        INVALID_TITLE,
-    }
-)
+Code = Literal[
+    "not_found",
+    "invalid_cursor",
+    "reply_in_progress",
+    "rate_limited",
+    "token_budget_exceeded",
+    "scan_not_found",
+    "message_too_long",
+    "empty_message",
+    "invalid_title",
+]
+
+# The codes a chat request may fail with, in its `error.reply` (the gateway maps each).
+CODES: Final = frozenset[str](get_args(Code))

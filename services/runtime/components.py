@@ -25,6 +25,9 @@ from services.ai import handlers as ai_handlers
 from services.character import handlers as character_handlers
 from services.character.catalog import CATALOG
 from services.character.store import Store as CharacterStore
+from services.chat import handlers as chat_handlers
+from services.chat.store import SCHEMA as CHAT_SCHEMA
+from services.chat.store import Store as ChatStore
 from services.kit.worker import WorkerSpec
 from services.recycling import handlers as recycling_handlers
 from services.recycling.cache import Cache as RecyclingCache
@@ -107,6 +110,34 @@ async def scan(resources: Resources, stack: AsyncExitStack) -> Sequence[Subscrip
     return scan_handlers.subscriptions(store)
 
 
+def chat_deps(resources: Resources) -> chat_handlers.Chats:
+    settings = resources.settings
+    return chat_handlers.Chats(
+        ChatStore(resources.db),
+        resources.bus,
+        chat_handlers.Limits(
+            daily_tokens=settings.chat_daily_tokens,
+            history_tokens=settings.chat_history_tokens,
+            reply_max_tokens=settings.chat_reply_max_tokens,
+            reply_timeout=settings.chat_reply_timeout,
+        ),
+        request_timeout=settings.request_timeout,
+    )
+
+
+async def chat(resources: Resources, stack: AsyncExitStack) -> Sequence[Subscription]:
+    deps = chat_deps(resources)
+    relay = OutboxRelay(
+        resources.db,
+        CHAT_SCHEMA,
+        resources.bus,
+        ready=resources.bus.ping,
+        housekeeping=deps.store.forget_expired_keys,
+    )
+    await stack.enter_async_context(relay)
+    return chat_handlers.subscriptions(deps)
+
+
 def recycling_reader(resources: Resources) -> RecyclingReader:
     """The recycling queries' reader: PostgreSQL behind the Redis cache."""
     cache = RecyclingCache(resources.redis, resources.settings.recycling_cache_ttl)
@@ -171,6 +202,7 @@ CONSUMERS: dict[str, Consumer] = {
     "character": character,
     "recycling": recycling,
     "scan": scan,
+    "chat": chat,
     "storage": storage,
     "ai": ai,
 }
@@ -182,6 +214,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("character", "services.character"),
     ("recycling", "services.recycling"),
     ("scan", "services.scan"),
+    ("chat", "services.chat"),
 ]
 
 COMPONENTS = ("gateway", *CONSUMERS)
