@@ -22,6 +22,9 @@ from services.accounts.store import SCHEMA as ACCOUNTS_SCHEMA
 from services.accounts.store import Store as AccountsStore
 from services.accounts.tokens import AccessTokens
 from services.ai import handlers as ai_handlers
+from services.ai import tasks as ai_tasks
+from services.ai.chat import stops as chat_stops
+from services.ai.chat import task as chat_task
 from services.character import handlers as character_handlers
 from services.character.catalog import CATALOG
 from services.character.store import Store as CharacterStore
@@ -37,7 +40,12 @@ from services.recycling.matcher import Matcher
 from services.recycling.queries import Reader as RecyclingReader
 from services.recycling.queries import seed as seed_recycling
 from services.recycling.store import Store as RecyclingStore
-from services.runtime.resources import Resources, build_provider, jwt_secret
+from services.runtime.resources import (
+    Resources,
+    build_chat_provider,
+    build_provider,
+    jwt_secret,
+)
 from services.runtime.workers import journaled
 from services.scan import handlers as scan_handlers
 from services.scan.store import SCHEMA as SCAN_SCHEMA
@@ -152,8 +160,11 @@ async def recycling(resources: Resources, stack: AsyncExitStack) -> Sequence[Sub
     return recycling_handlers.subscriptions(reader, Matcher(dictionary))
 
 
-def worker_spec(name: str, resources: Resources) -> WorkerSpec:
-    """The journaled task of worker `name`, bound to this process's resources."""
+def worker_spec(
+    name: str, resources: Resources, stops: chat_stops.Stops | None = None
+) -> WorkerSpec:
+    """The journaled task of worker `name`, bound to this process's resources; `stops`
+    are the chat stop requests this process receives."""
     match name:
         case "storage":
             return storage_handlers.worker(
@@ -162,15 +173,25 @@ def worker_spec(name: str, resources: Resources) -> WorkerSpec:
                 )
             )
         case "ai":
-            return ai_handlers.worker(
-                ai_handlers.Pipeline(
-                    provider=build_provider(resources.settings, resources.redis),
-                    objects=resources.objects,
-                    requester=resources.bus,
-                    publisher=resources.bus,
-                    request_timeout=resources.settings.request_timeout,
-                )
+            settings = resources.settings
+            scans = ai_handlers.Pipeline(
+                provider=build_provider(settings, resources.redis),
+                objects=resources.objects,
+                requester=resources.bus,
+                publisher=resources.bus,
+                request_timeout=settings.request_timeout,
             )
+            replies = chat_task.Replies(
+                provider=build_chat_provider(settings, resources.redis),
+                requester=resources.bus,
+                publisher=resources.bus,
+                stops=stops or chat_stops.Stops(),
+                batching=chat_task.Batching(
+                    settings.chat_batch_interval, settings.chat_batch_tokens
+                ),
+                request_timeout=settings.request_timeout,
+            )
+            return ai_tasks.worker(ai_handlers.worker(scans), chat_task.worker(replies))
     raise ValueError(f"no journaled worker called {name!r}")
 
 
@@ -179,7 +200,11 @@ async def storage(resources: Resources, stack: AsyncExitStack) -> Sequence[Subsc
 
 
 async def ai(resources: Resources, stack: AsyncExitStack) -> Sequence[Subscription]:
-    return [await journaled(resources, stack, "ai", worker_spec("ai", resources))]
+    stops = chat_stops.Stops()
+    return [
+        await journaled(resources, stack, "ai", worker_spec("ai", resources, stops)),
+        chat_stops.subscription(uuid.uuid4().hex[:12], stops),
+    ]
 
 
 async def replay_worker(name: str, resources: Resources, journal: Journal) -> JournaledWorker:
@@ -251,6 +276,7 @@ def gateway(resources: Resources) -> tuple[Starlette, Sequence[Subscription]]:
         event_log_max_len=settings.event_log_max_len,
         request_timeout=settings.request_timeout,
         max_image_bytes=settings.max_image_bytes,
+        chat_messages_per_minute=settings.chat_messages_per_minute,
     )
     return build(
         GatewayDeps(
