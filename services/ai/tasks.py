@@ -9,7 +9,7 @@ from typing import Any
 
 from bus.ports import Message
 from contracts import Payload
-from journal.worker import Steps
+from journal.sqlite.worker import Steps
 from services.kit.worker import WorkerSpec
 
 

@@ -49,12 +49,12 @@ from contracts.chat.v1 import (
     Usage,
 )
 from contracts.scan.v1 import GetScan, ScanRecord, ScanView
-from services.objects import LocalObjectStore
+from objects import LocalObjectStore
 from services.runtime import components
 from services.runtime.resources import Resources
 from services.runtime.settings import load_settings
-from tests.bus_helpers import CountingHarness
-from tests.databases import fresh_database
+from support.bus import CountingHarness
+from support.databases import fresh_database
 
 pytestmark = pytest.mark.postgres
 

@@ -36,7 +36,7 @@ from contracts.chat.v1 import (
     ReplyRequested,
     Usage,
 )
-from journal.worker import Steps, split_reason
+from journal.sqlite.worker import Steps, split_reason
 from services.ai.chat import grounding, persona
 from services.ai.chat.provider import ChatProvider, ChatProviderError, Chunk, Prompt
 from services.ai.chat.stops import Stops

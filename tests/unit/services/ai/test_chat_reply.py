@@ -39,8 +39,8 @@ from contracts.scan.v1 import (
     ScanResult,
     ScanView,
 )
-from journal.store import Journal
-from journal.worker import JournaledWorker
+from journal.sqlite.store import Journal
+from journal.sqlite.worker import JournaledWorker
 from services.ai.chat import offline, task
 from services.ai.chat.offline import OfflineCoach
 from services.ai.chat.provider import Chunk, Prompt, ProviderBusy
