@@ -41,9 +41,11 @@ if not __package__:  # run as a file: keep this folder from shadowing the projec
 
 import httpx
 
-from bench.servers import ECO2, POSTGRES, ROOT, free_port
-from tests.databases import fresh_database
-from tests.fake_openai import ANSWER
+from support.databases import fresh_database
+from support.env import ECO2, ROOT
+from support.env import POSTGRES_URL as POSTGRES
+from support.fake_openai import STREAMED_ANSWER as ANSWER
+from support.servers import free_port
 
 MODEL = "fake-chat"
 QUESTION = "투명 페트병은 어떻게 버려?"
@@ -83,7 +85,7 @@ class Run:
 FAKE = """
 import sys, uvicorn
 sys.path.insert(0, {root!r})
-from tests.fake_openai import ANSWER, FakeChat
+from support.fake_openai import STREAMED_ANSWER as ANSWER, FakeChat
 fake = FakeChat(answer=" ".join([ANSWER] * {repeat}), first_delay={delay}, tokens_per_second={rate})
 uvicorn.run(fake.app(), host="127.0.0.1", port={port}, log_level="warning")
 """

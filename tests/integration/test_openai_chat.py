@@ -21,8 +21,9 @@ from services.ai.chat.provider import (
     ProviderUnavailable,
 )
 from services.ai.limiter import LocalLimiter
-from tests.fake_openai import ANSWER, FakeChat
-from tests.servers import serve_fake
+from support.fake_openai import STREAMED_ANSWER as ANSWER
+from support.fake_openai import FakeChat
+from support.servers import serve_fake
 
 CONTEXT = ReplyContext(
     reply_id="r",
