@@ -33,6 +33,7 @@ from services.ai.chat.provider import (
     ProviderUnavailable,
 )
 from services.ai.limiter import Limiter
+from services.ai.openai_provider import short, client
 
 log = logging.getLogger(__name__)
 
@@ -85,16 +86,7 @@ class OpenAIChat:
         self._model = model
         self._limiter = limiter
 
-        async def throttle(request: object) -> None:
-            await limiter.throttle()
-
-        self._client = openai.AsyncOpenAI(
-            base_url=base_url,
-            api_key=api_key or "unused",
-            timeout=timeout,
-            max_retries=max_retries,
-            http_client=openai.DefaultAsyncHttpxClient(event_hooks={"request": [throttle]}),
-        )
+        self._client = client(base_url, api_key, limiter, timeout, max_retries)
 
     @property
     def model(self) -> str:
@@ -134,21 +126,16 @@ class OpenAIChat:
                         if text or usage is not None or finish is not None:
                             yield Chunk(text=text, usage=usage, finish=finish)
             except openai.RateLimitError as exc:
-                raise ProviderBusy(_short(exc)) from exc
+                raise ProviderBusy(short(exc)) from exc
             except openai.APIStatusError as exc:
                 if exc.status_code in _REFUSED:
-                    raise BadOutput(f"the provider refused the request: {_short(exc)}") from exc
-                raise ProviderUnavailable(f"{type(exc).__name__}: {_short(exc)}") from exc
+                    raise BadOutput(f"the provider refused the request: {short(exc)}") from exc
+                raise ProviderUnavailable(f"{type(exc).__name__}: {short(exc)}") from exc
             except openai.APIResponseValidationError as exc:
-                raise BadOutput(_short(exc)) from exc
+                raise BadOutput(short(exc)) from exc
             except openai.OpenAIError as exc:  # timeouts, connection errors
-                raise ProviderUnavailable(f"{type(exc).__name__}: {_short(exc)}") from exc
+                raise ProviderUnavailable(f"{type(exc).__name__}: {short(exc)}") from exc
             except (ValueError, KeyError, TypeError) as exc:  # a chunk that is not JSON
-                raise BadOutput(f"unreadable chunk: {_short(exc)}") from exc
+                raise BadOutput(f"unreadable chunk: {short(exc)}") from exc
             except (httpx.HTTPError, OSError) as exc:  # the connection cut mid-stream
-                raise ProviderUnavailable(f"{type(exc).__name__}: {_short(exc)}") from exc
-
-
-def _short(exc: Exception, limit: int = 300) -> str:
-    text = str(exc).replace("\n", " ")
-    return text if len(text) <= limit else text[:limit] + "…"
+                raise ProviderUnavailable(f"{type(exc).__name__}: {short(exc)}") from exc
