@@ -33,7 +33,7 @@ from services.ai.chat.provider import (
     ProviderUnavailable,
 )
 from services.ai.limiter import Limiter
-from services.ai.openai_provider import short, client
+from services.ai.openai_provider import client, short
 
 log = logging.getLogger(__name__)
 
