@@ -1,6 +1,6 @@
 """이코's rules on the offline coach and on the prompts the `openai` adapter sends: the
 person's language, 3–5 plain sentences, waste only, politics and religion declined, "I
-don't know" rather than a guess, and the words a question is searched by."""
+don't know" rather than a guess."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from contracts.chat.v1 import (
     Turn,
 )
 from services.ai.chat import persona
-from services.ai.chat.grounding import words_of
 from services.ai.chat.offline import compose
 from services.ai.chat.openai_stream import messages
 from services.ai.chat.provider import Prompt
@@ -114,15 +113,6 @@ def test_grounded_answers_use_the_facts_and_particles_fit_the_word() -> None:
         "유리로",
         "물로",
     )
-
-
-def test_the_words_a_question_is_searched_by() -> None:
-    assert words_of("치킨 뼈는 어디에 버려?") == ["치킨 뼈", "치킨", "뼈"]
-    found = words_of("라벨 안 떼고 페트병을 버리면 어떻게 돼?")
-    assert "페트병" in found
-    assert "라벨" in found
-    assert all(w not in found for w in ("어떻게", "버리면", "돼"))
-    assert words_of("Where do batteries go?") == ["batteries"]
 
 
 def test_the_prompt_sent_to_the_model_carries_the_rules_and_the_facts_only() -> None:

@@ -23,11 +23,11 @@ from contracts.chat.v1 import ReplyRequested
 from contracts.recycling.v1 import (
     DisposalRules,
     GetRules,
-    Matches,
+    Item,
+    Items,
+    Match,
     NotAccepted,
     RulesFound,
-    Search,
-    SearchHit,
 )
 from contracts.scan.v1 import (
     Classification,
@@ -87,16 +87,20 @@ class Fakes:
                 return ScanRecord(scan=view)
             case ListScans():
                 return ScanPage(items=(view,))
-            case Search(q=q):
-                if "뼈" in q:
-                    hit = SearchHit(
-                        item="치킨 뼈",
+            case Match(text=text):
+                if "뼈" in text:
+                    hit = Item(
+                        id="chicken-bone",
+                        ko="치킨 뼈",
+                        en="chicken bones",
                         major="일반종량제폐기물",
                         middle="일반종량제폐기물",
                         label="general waste",
+                        notes=None,
+                        matched="치킨 뼈",
                     )
-                    return Matches(items=(hit,))
-                return Matches(items=())
+                    return Items(items=(hit,))
+                return Items(items=())
             case GetRules(major=major, middle=middle):
                 return RulesFound(
                     rules=DisposalRules(
@@ -199,7 +203,7 @@ async def make(tmp_path: Path) -> AsyncIterator[Make]:
         bus.subscribe(
             Subscription(
                 "fakes",
-                ["scan.get", "scan.list", "recycling.search", "recycling.rules"],
+                ["scan.get", "scan.list", "recycling.match", "recycling.rules"],
                 fakes.handle,
             )
         )
