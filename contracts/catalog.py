@@ -2,6 +2,7 @@
 
 from contracts.accounts import v1 as accounts_v1
 from contracts.character import v1 as character_v1
+from contracts.chat import v1 as chat_v1
 from contracts.errors import v1 as errors_v1
 from contracts.recycling import v1 as recycling_v1
 from contracts.registry import Registry
@@ -50,6 +51,26 @@ def build_registry() -> Registry:
         character_v1.Owned,
         character_v1.Grant,
         character_v1.Granted,
+        chat_v1.CreateChat,
+        chat_v1.ChatRecord,
+        chat_v1.ListChats,
+        chat_v1.ChatPage,
+        chat_v1.ListMessages,
+        chat_v1.MessagePage,
+        chat_v1.RenameChat,
+        chat_v1.DeleteChat,
+        chat_v1.ChatDeleted,
+        chat_v1.SendMessage,
+        chat_v1.MessageAccepted,
+        chat_v1.StopReply,
+        chat_v1.StopAccepted,
+        chat_v1.ReplyRequested,
+        chat_v1.StopRequested,
+        chat_v1.ReplyContext,
+        chat_v1.ReplyDelta,
+        chat_v1.ReplyCompleted,
+        chat_v1.ReplyIncomplete,
+        chat_v1.ReplyFailed,
         system_v1.Ping,
         system_v1.Pong,
     )

@@ -26,6 +26,7 @@ from gateway.realtime import Hub
 from gateway.routes import (
     auth,
     characters,
+    chats,
     events,
     oauth,
     realtime,
@@ -53,6 +54,7 @@ OPERATIONS: tuple[Operation, ...] = (
     *scans.OPERATIONS,
     *recycling.OPERATIONS,
     *characters.OPERATIONS,
+    *chats.OPERATIONS,
 )
 """Every route of the API, in the order Starlette matches them and OpenAPI lists them."""
 

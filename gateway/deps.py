@@ -69,6 +69,8 @@ class Limits:
     # Photos: the largest accepted, and how long an upload URL stays valid (seconds).
     max_image_bytes: int = 10 * 1024 * 1024
     upload_url_ttl: int = 600
+    # Chat: messages a person may send per minute.
+    chat_messages_per_minute: int = 10
 
 
 @dataclass(frozen=True)

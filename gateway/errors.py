@@ -49,6 +49,12 @@ REMOTE_STATUS = {
     "user_deleted": 410,
     "rate_limited": 429,
     "forbidden": 403,
+    "reply_in_progress": 409,
+    "token_budget_exceeded": 429,
+    "scan_not_found": 422,
+    "message_too_long": 422,
+    "empty_message": 422,
+    "invalid_title": 422,
 }
 
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="eco2"'}

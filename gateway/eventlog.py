@@ -1,10 +1,11 @@
-"""The per-resource event log behind SSE: one Redis stream per scan, written once per event.
+"""The per-resource event log behind SSE: one Redis stream per scan and per chat reply,
+written once per event.
 
-Keys (all expire after the retention):
-- `eco2:events:scan:<scan_id>`: a stream, `XADD MAXLEN ~ n`; each entry holds the message
+Keys (all expire after the retention), `<resource>` being `scan` or `reply`:
+- `eco2:events:<resource>:<id>`: a stream, `XADD MAXLEN ~ n`; each entry holds the message
   `type`, message `id`, owner `user` and the payload JSON `data`. The stream id is the
   SSE `id:`, so `Last-Event-ID` resumes exactly after the last event a client saw.
-- `eco2:events:owner:scan:<scan_id>`: the user the first event named; others get 404.
+- `eco2:events:owner:<resource>:<id>`: the user the first event named; others get 404.
 - `eco2:events:seen:<message_id>`: written in the same transaction as the entry
   (WATCH/MULTI), so a redelivered or twice-published event is appended once.
 """
@@ -20,7 +21,9 @@ import redis.asyncio as aioredis
 from redis.exceptions import WatchError
 
 STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
-TERMINAL = frozenset({"scan.completed", "scan.failed"})
+TERMINAL = frozenset(
+    {"scan.completed", "scan.failed", "chat.completed", "chat.incomplete", "chat.failed"}
+)
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,10 @@ class EventLog:
 
     async def get(self, resource: str, ident: str, stream_id: str) -> Entry | None:
         items: Any = await self._redis.xrange(stream_key(resource, ident), stream_id, stream_id)
+        return _entry(items[0][0], items[0][1]) if items else None
+
+    async def first(self, resource: str, ident: str) -> Entry | None:
+        items: Any = await self._redis.xrange(stream_key(resource, ident), count=1)
         return _entry(items[0][0], items[0][1]) if items else None
 
     async def history(self, resource: str, ident: str) -> list[Entry]:

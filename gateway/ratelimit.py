@@ -1,4 +1,5 @@
-"""Login throttling in Redis: failures per email and per client address, in a fixed window.
+"""Throttles in Redis: login failures per email and per client address, and chat messages
+per user, each in a fixed window.
 
 Each failure is one `MULTI: INCR; EXPIRE NX` (the window starts at the first failure and
 is never extended); a login over either limit is refused with 429 and `Retry-After`
@@ -66,3 +67,29 @@ def _email_key(email: str) -> str:
 
 def _client_key(client: str) -> str:
     return f"{PREFIX}client:{client}"
+
+
+class MessageLimiter:
+    """Chat messages per user per minute: one `MULTI: INCR; EXPIRE NX` per message; over
+    the limit, 429 with the seconds left in the window."""
+
+    def __init__(self, redis: aioredis.Redis, *, per_minute: int, window: int = 60) -> None:
+        self._redis = redis
+        self._limit = per_minute
+        self._window = window
+
+    async def take(self, user_id: str) -> None:
+        key = f"eco2:chat:messages:{user_id}"
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, self._window, nx=True)
+            pipe.ttl(key)
+            count, _, ttl = await pipe.execute()
+        if int(count) > self._limit:
+            retry = max(1, int(ttl) if ttl and int(ttl) > 0 else self._window)
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"at most {self._limit} messages a minute; try again in {retry} seconds",
+                {"Retry-After": str(retry)},
+            )

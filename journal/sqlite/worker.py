@@ -54,6 +54,19 @@ class Steps:
         self._faults.hit("after_checkpoint")
         return output
 
+    async def record(self, name: str, output: Any) -> None:
+        """Checkpoint `output` as step `name` now (a step whose output is produced piece by
+        piece, such as a batch of a streamed answer); returns once it is durable."""
+        text = json.dumps(output)
+        await self._journal.checkpoint(self._message_id, name, text)
+        self._done[name] = text
+        self._faults.hit("after_checkpoint")
+
+    def recorded(self, prefix: str) -> list[Any]:
+        """The outputs of the finished steps named `prefix…`, in name order."""
+        names = sorted(n for n in self._done if n.startswith(prefix))
+        return [json.loads(self._done[n]) for n in names]
+
     async def model(self, name: str, model: type[M], compute: Callable[[], Awaitable[M]]) -> M:
         """`run` for a step whose output is a pydantic model."""
 

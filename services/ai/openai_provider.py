@@ -53,17 +53,7 @@ class OpenAIProvider:
         self._output_retries = output_retries
         self._answer_max_tokens = answer_max_tokens
 
-        async def throttle(request: object) -> None:
-            await limiter.throttle()
-
-        self._client = openai.AsyncOpenAI(
-            base_url=base_url,
-            # Local OpenAI-compatible servers often need no key; the SDK insists on one.
-            api_key=api_key or "unused",
-            timeout=timeout,
-            max_retries=max_retries,
-            http_client=openai.DefaultAsyncHttpxClient(event_hooks={"request": [throttle]}),
-        )
+        self._client = client(base_url, api_key, limiter, timeout, max_retries)
 
     @property
     def model(self) -> str:
@@ -99,7 +89,7 @@ class OpenAIProvider:
                     raw["situation_tags"] = list(dict.fromkeys(raw["situation_tags"]))
                 return Classification.model_validate(raw)
             except (ValueError, ValidationError) as exc:
-                problem = _short(exc)
+                problem = short(exc)
                 log.warning("model output is not a classification (try %d): %s", attempt, problem)
         tries = 1 + self._output_retries
         raise BadModelOutput(f"no valid classification after {tries} tries: {problem}")
@@ -135,10 +125,10 @@ class OpenAIProvider:
                 response = await call()
         except openai.APIStatusError as exc:
             if exc.status_code in _REFUSED:
-                raise BadModelOutput(f"the provider refused the request: {_short(exc)}") from exc
-            raise ProviderError(f"{type(exc).__name__}: {_short(exc)}") from exc
+                raise BadModelOutput(f"the provider refused the request: {short(exc)}") from exc
+            raise ProviderError(f"{type(exc).__name__}: {short(exc)}") from exc
         except openai.OpenAIError as exc:  # timeouts, connection errors
-            raise ProviderError(f"{type(exc).__name__}: {_short(exc)}") from exc
+            raise ProviderError(f"{type(exc).__name__}: {short(exc)}") from exc
         if not response.choices:
             return ""
         message = response.choices[0].message
@@ -147,6 +137,25 @@ class OpenAIProvider:
         return message.content or ""
 
 
-def _short(exc: Exception, limit: int = 300) -> str:
+def client(
+    base_url: str, api_key: str | None, limiter: Limiter, timeout: float, max_retries: int
+) -> openai.AsyncOpenAI:
+    """The SDK client both adapters use: every HTTP attempt (retries included) waits for
+    the shared request rate of `limiter`."""
+
+    async def throttle(request: object) -> None:
+        await limiter.throttle()
+
+    return openai.AsyncOpenAI(
+        base_url=base_url,
+        # Local OpenAI-compatible servers often need no key; the SDK insists on one.
+        api_key=api_key or "unused",
+        timeout=timeout,
+        max_retries=max_retries,
+        http_client=openai.DefaultAsyncHttpxClient(event_hooks={"request": [throttle]}),
+    )
+
+
+def short(exc: Exception, limit: int = 300) -> str:
     text = str(exc).replace("\n", " ")
     return text if len(text) <= limit else text[:limit] + "…"

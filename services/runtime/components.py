@@ -22,9 +22,15 @@ from services.accounts.store import SCHEMA as ACCOUNTS_SCHEMA
 from services.accounts.store import Store as AccountsStore
 from services.accounts.tokens import AccessTokens
 from services.ai import handlers as ai_handlers
+from services.ai import tasks as ai_tasks
+from services.ai.chat import stops as chat_stops
+from services.ai.chat import task as chat_task
 from services.character import handlers as character_handlers
 from services.character.catalog import CATALOG
 from services.character.store import Store as CharacterStore
+from services.chat import handlers as chat_handlers
+from services.chat.store import SCHEMA as CHAT_SCHEMA
+from services.chat.store import Store as ChatStore
 from services.kit.worker import WorkerSpec
 from services.recycling import handlers as recycling_handlers
 from services.recycling.cache import Cache as RecyclingCache
@@ -34,7 +40,12 @@ from services.recycling.matcher import Matcher
 from services.recycling.queries import Reader as RecyclingReader
 from services.recycling.queries import seed as seed_recycling
 from services.recycling.store import Store as RecyclingStore
-from services.runtime.resources import Resources, build_provider, jwt_secret
+from services.runtime.resources import (
+    Resources,
+    build_chat_provider,
+    build_provider,
+    jwt_secret,
+)
 from services.runtime.workers import journaled
 from services.scan import handlers as scan_handlers
 from services.scan.store import SCHEMA as SCAN_SCHEMA
@@ -107,6 +118,34 @@ async def scan(resources: Resources, stack: AsyncExitStack) -> Sequence[Subscrip
     return scan_handlers.subscriptions(store)
 
 
+def chat_deps(resources: Resources) -> chat_handlers.Chats:
+    settings = resources.settings
+    return chat_handlers.Chats(
+        ChatStore(resources.db),
+        resources.bus,
+        chat_handlers.Limits(
+            daily_tokens=settings.chat_daily_tokens,
+            history_tokens=settings.chat_history_tokens,
+            reply_max_tokens=settings.chat_reply_max_tokens,
+            reply_timeout=settings.chat_reply_timeout,
+        ),
+        request_timeout=settings.request_timeout,
+    )
+
+
+async def chat(resources: Resources, stack: AsyncExitStack) -> Sequence[Subscription]:
+    deps = chat_deps(resources)
+    relay = OutboxRelay(
+        resources.db,
+        CHAT_SCHEMA,
+        resources.bus,
+        ready=resources.bus.ping,
+        housekeeping=deps.store.forget_expired_keys,
+    )
+    await stack.enter_async_context(relay)
+    return chat_handlers.subscriptions(deps)
+
+
 def recycling_reader(resources: Resources) -> RecyclingReader:
     """The recycling queries' reader: PostgreSQL behind the Redis cache."""
     cache = RecyclingCache(resources.redis, resources.settings.recycling_cache_ttl)
@@ -121,8 +160,11 @@ async def recycling(resources: Resources, stack: AsyncExitStack) -> Sequence[Sub
     return recycling_handlers.subscriptions(reader, Matcher(dictionary))
 
 
-def worker_spec(name: str, resources: Resources) -> WorkerSpec:
-    """The journaled task of worker `name`, bound to this process's resources."""
+def worker_spec(
+    name: str, resources: Resources, stops: chat_stops.Stops | None = None
+) -> WorkerSpec:
+    """The journaled task of worker `name`, bound to this process's resources; `stops`
+    are the chat stop requests this process receives."""
     match name:
         case "storage":
             return storage_handlers.worker(
@@ -131,15 +173,25 @@ def worker_spec(name: str, resources: Resources) -> WorkerSpec:
                 )
             )
         case "ai":
-            return ai_handlers.worker(
-                ai_handlers.Pipeline(
-                    provider=build_provider(resources.settings, resources.redis),
-                    objects=resources.objects,
-                    requester=resources.bus,
-                    publisher=resources.bus,
-                    request_timeout=resources.settings.request_timeout,
-                )
+            settings = resources.settings
+            scans = ai_handlers.Pipeline(
+                provider=build_provider(settings, resources.redis),
+                objects=resources.objects,
+                requester=resources.bus,
+                publisher=resources.bus,
+                request_timeout=settings.request_timeout,
             )
+            replies = chat_task.Replies(
+                provider=build_chat_provider(settings, resources.redis),
+                requester=resources.bus,
+                publisher=resources.bus,
+                stops=stops or chat_stops.Stops(),
+                batching=chat_task.Batching(
+                    settings.chat_batch_interval, settings.chat_batch_tokens
+                ),
+                request_timeout=settings.request_timeout,
+            )
+            return ai_tasks.worker(ai_handlers.worker(scans), chat_task.worker(replies))
     raise ValueError(f"no journaled worker called {name!r}")
 
 
@@ -148,7 +200,11 @@ async def storage(resources: Resources, stack: AsyncExitStack) -> Sequence[Subsc
 
 
 async def ai(resources: Resources, stack: AsyncExitStack) -> Sequence[Subscription]:
-    return [await journaled(resources, stack, "ai", worker_spec("ai", resources))]
+    stops = chat_stops.Stops()
+    return [
+        await journaled(resources, stack, "ai", worker_spec("ai", resources, stops)),
+        chat_stops.subscription(uuid.uuid4().hex[:12], stops),
+    ]
 
 
 async def replay_worker(name: str, resources: Resources, journal: Journal) -> JournaledWorker:
@@ -171,6 +227,7 @@ CONSUMERS: dict[str, Consumer] = {
     "character": character,
     "recycling": recycling,
     "scan": scan,
+    "chat": chat,
     "storage": storage,
     "ai": ai,
 }
@@ -182,6 +239,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("character", "services.character"),
     ("recycling", "services.recycling"),
     ("scan", "services.scan"),
+    ("chat", "services.chat"),
 ]
 
 COMPONENTS = ("gateway", *CONSUMERS)
@@ -218,6 +276,7 @@ def gateway(resources: Resources) -> tuple[Starlette, Sequence[Subscription]]:
         event_log_max_len=settings.event_log_max_len,
         request_timeout=settings.request_timeout,
         max_image_bytes=settings.max_image_bytes,
+        chat_messages_per_minute=settings.chat_messages_per_minute,
     )
     return build(
         GatewayDeps(

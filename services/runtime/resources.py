@@ -25,6 +25,8 @@ from contracts import Registry
 from contracts.catalog import build_registry
 from objects import LocalObjectStore, ObjectStore
 from services.ai.cache import CachedProvider
+from services.ai.chat.offline import OfflineCoach
+from services.ai.chat.provider import ChatProvider
 from services.ai.limiter import Limiter, LocalLimiter, RedisLimiter
 from services.ai.offline import OfflineProvider
 from services.ai.provider import Provider
@@ -167,6 +169,25 @@ def build_provider(settings: Settings, redis: aioredis.Redis) -> Provider:
     if settings.ai_cache_ttl == 0:
         return provider
     return CachedProvider(provider, redis, settings.ai_cache_ttl)
+
+
+def build_chat_provider(settings: Settings, redis: aioredis.Redis) -> ChatProvider:
+    """The provider that writes chat answers (the model is `ECO2_OPENAI_CHAT_MODEL`)."""
+    match settings.ai_provider:
+        case "offline":
+            return OfflineCoach(settings.chat_words_per_second)
+        case "openai":
+            from services.ai.chat.openai_stream import OpenAIChat
+
+            key = settings.openai_api_key
+            return OpenAIChat(
+                base_url=settings.openai_base_url,
+                api_key=key.get_secret_value() if key is not None else None,
+                model=settings.openai_chat_model,
+                limiter=build_limiter(settings, redis),
+                timeout=settings.openai_timeout,
+                max_retries=settings.openai_max_retries,
+            )
 
 
 async def release_clean(connection: asyncpg.Connection) -> None:

@@ -115,6 +115,19 @@ class Settings(BaseSettings):
     openai_requests_per_minute: int = Field(default=500, ge=1)
     openai_max_concurrency: int = Field(default=16, ge=1)
 
+    # Chat with 이코. The service enforces the budget and bounds the history it sends; the
+    # AI worker writes each answer, in batches of deltas (every `chat_batch_interval`
+    # seconds or `chat_batch_tokens` tokens), the offline coach at `chat_words_per_second`.
+    openai_chat_model: str = Field(default="gpt-4o-mini", min_length=1)
+    chat_daily_tokens: int = Field(default=50_000, ge=1)
+    chat_history_tokens: int = Field(default=2_000, ge=0)
+    chat_reply_max_tokens: int = Field(default=400, ge=16, le=8_000)
+    chat_reply_timeout: float = Field(default=300.0, gt=0)
+    chat_messages_per_minute: int = Field(default=10, ge=1)
+    chat_batch_interval: float = Field(default=0.08, gt=0, le=1.0)
+    chat_batch_tokens: int = Field(default=32, ge=1)
+    chat_words_per_second: float = Field(default=20.0, gt=0)
+
     # Accounts and tokens. Without a secret, `eco2 up` keeps one in ECO2_DATA_DIR/jwt-secret;
     # a process against real services refuses to start.
     jwt_secret: SecretStr | None = Field(default=None, min_length=32)

@@ -76,7 +76,7 @@ class System:
 
 
 @asynccontextmanager
-async def in_one_process(database_url: str, root: Path) -> AsyncIterator[str]:
+async def in_one_process(database_url: str, root: Path, **overrides: Any) -> AsyncIterator[str]:
     """Every component on the memory bus in this process, as `process.run` wires them."""
     settings = load_settings(
         bus_url="memory://",
@@ -85,7 +85,7 @@ async def in_one_process(database_url: str, root: Path) -> AsyncIterator[str]:
         data_dir=root / "var",
         object_store_url=str(root / "objects"),
         ai_provider="offline",
-        **COMMON,
+        **(COMMON | overrides),
     )
     async with open_resources(settings) as resources, AsyncExitStack() as stack:
         app = None
