@@ -28,6 +28,7 @@ from gateway.routes import (
     characters,
     events,
     oauth,
+    places,
     realtime,
     recycling,
     scans,
@@ -52,6 +53,7 @@ OPERATIONS: tuple[Operation, ...] = (
     *uploads.OPERATIONS,
     *scans.OPERATIONS,
     *recycling.OPERATIONS,
+    *places.OPERATIONS,
     *characters.OPERATIONS,
 )
 """Every route of the API, in the order Starlette matches them and OpenAPI lists them."""
