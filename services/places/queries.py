@@ -55,6 +55,7 @@ class Reader:
     calendar: HolidayCalendar
     clock: Callable[[], datetime] = now
     _schedules: dict[str, WeeklySchedule] = field(default_factory=dict, repr=False)
+    _statuses: dict[tuple[str, datetime], OpenStatus] = field(default_factory=dict, repr=False)
 
     async def nearby(self, query: Nearby) -> PlacePage:
         return await self._page(query, query.category, query.accepts, query.open_now)
@@ -151,7 +152,16 @@ class Reader:
         return found
 
     def status(self, row: Row, instant: datetime) -> OpenStatus:
-        return status_at(self.schedule(row), instant, self.calendar)
+        """The row's status at `instant`, remembered per schedule and minute: hours are
+        whole minutes, so nothing changes within one (and evaluating one costs ms)."""
+        key = (row.hours, instant.replace(second=0, microsecond=0))
+        found = self._statuses.get(key)
+        if found is None:
+            found = status_at(self.schedule(row), instant, self.calendar)
+            if len(self._statuses) > 10_000:
+                self._statuses.clear()
+            self._statuses[key] = found
+        return found
 
     def summary(self, row: Row, status: OpenStatus) -> PlaceSummary:
         return PlaceSummary.model_validate(
