@@ -1,15 +1,13 @@
-"""The error codes the places service answers queries with (`error.reply` `code`).
+"""The codes a places query may fail with, in its `error.reply`.
 
 Bad query fields never reach the service as a code of their own: the payload models in
 `v1` refuse them (the gateway answers 422 naming the field; a bus caller gets the
-`malformed` reply). What is left is a place that does not exist.
+`malformed` reply). What is left is a place that does not exist. The gateway maps every
+code to an HTTP status (a test checks that none is left out).
 """
 
-from __future__ import annotations
+from typing import Final, Literal, get_args
 
-from typing import Final
+Code = Literal["not_found"]  # `places.get` for an id no place has
 
-NOT_FOUND: Final = "not_found"
-"""`places.get` for an id no place has (HTTP 404)."""
-
-CODES: Final = (NOT_FOUND,)
+CODES: Final = frozenset[str](get_args(Code))

@@ -1,25 +1,18 @@
-"""The places domain's errors: each carries a stable code of `contracts.places.errors`.
-
-Handlers raise `PlacesError`; the registry table in `handlers` turns it into the bus's
-`RequestFailed`, which the requester receives as an `error.reply` with that code.
-"""
+"""The places domain's errors; the codes of its queries are published in
+`contracts.places.errors`."""
 
 from __future__ import annotations
 
-from contracts.places import errors as codes
+from contracts.places.errors import Code
+from services.kit.errors import DomainError
 
 
-class PlacesError(Exception):
-    """An expected failure of a places query, with a stable `code`."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
+class PlacesError(DomainError[Code]):
+    """An expected failure of a places query."""
 
 
 def not_found(place_id: int) -> PlacesError:
-    return PlacesError(codes.NOT_FOUND, f"no place {place_id}")
+    return PlacesError("not_found", f"no place {place_id}", place_id=place_id)
 
 
 class SchemaMissing(Exception):

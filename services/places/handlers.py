@@ -2,18 +2,14 @@
 
 All four are queries answered by request/reply; they change nothing, so a redelivered
 request is simply answered again. `PlacesError` becomes the bus's `RequestFailed`, which
-the requester receives as an `error.reply` with the error's code.
+the requester receives as an `error.reply` with the error's code (`services.kit.table`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any
 
-from bus.ports import Message, Subscription
-from bus.table import table_subscription
-from contracts import Payload
+from bus.ports import Handler, Message, Subscription
 from contracts.places.v1 import (
     ForScan,
     GetPlace,
@@ -22,12 +18,10 @@ from contracts.places.v1 import (
     PlacePage,
     SearchPlaces,
 )
-from services.places.errors import PlacesError
+from services.kit.table import table_subscription
 from services.places.queries import Reader
 
 GROUP = "places"
-
-AnyHandler = Callable[[Message[Any]], Awaitable[Payload]]
 
 
 async def nearby(message: Message[Nearby], *, reader: Reader) -> PlacePage:
@@ -50,7 +44,7 @@ async def search(message: Message[SearchPlaces], *, reader: Reader) -> PlacePage
     return await reader.search(message.payload)
 
 
-def table(reader: Reader) -> dict[str, AnyHandler]:
+def table(reader: Reader) -> dict[str, Handler]:
     """Message type -> handler bound to its dependencies."""
     return {
         Nearby.__message_type__: partial(nearby, reader=reader),
@@ -61,4 +55,4 @@ def table(reader: Reader) -> dict[str, AnyHandler]:
 
 
 def subscriptions(reader: Reader) -> list[Subscription]:
-    return [table_subscription(GROUP, table(reader), answers=PlacesError)]
+    return [table_subscription(GROUP, table(reader))]

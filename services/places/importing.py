@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from journal.outbox import Connection
 from services.places.importers import Imported, Refused, Result
 from services.places.model import Place
-from services.places.store import upsert
+from services.places.store import Store, Tx
 
 log = logging.getLogger(__name__)
 
@@ -80,22 +81,22 @@ async def write(
 ) -> Report:
     """Upsert every imported place of `results` into the database at `url`."""
     report = Report(source=source, dry_run=dry_run)
-    connection = await asyncpg.connect(url)
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=1)
     try:
         with contextlib.suppress(_DryRun):
-            async with connection.transaction():
-                await _write(connection, results, report, progress)
+            async with Store(pool).transaction() as tx:
+                await _write(tx, results, report, progress)
                 if dry_run:
                     raise _DryRun
                 if report.changed:
-                    await connection.execute("SELECT pg_notify($1, $2)", CHANNEL, source)
+                    await tx.notify(CHANNEL, source)
     finally:
-        await connection.close()
+        await pool.close()
     return report
 
 
 async def _write(
-    connection: asyncpg.Connection,
+    tx: Tx,
     results: Iterable[Result] | AsyncIterable[Result],
     report: Report,
     progress: Callable[[int], None] | None,
@@ -121,16 +122,16 @@ async def _write(
         else:
             report.refused.append(result)
         if len(batch) >= BATCH:
-            await _flush(connection, batch, report)
+            await _flush(tx, batch, report)
         if progress is not None:
             progress(report.read)
-    await _flush(connection, batch, report)
+    await _flush(tx, batch, report)
 
 
-async def _flush(connection: asyncpg.Connection, batch: list[Place], report: Report) -> None:
+async def _flush(tx: Tx, batch: list[Place], report: Report) -> None:
     if not batch:
         return
-    done = await upsert(connection, batch)
+    done = await tx.upsert(batch)
     report.imported += done.inserted
     report.updated += done.updated
     report.unchanged += done.unchanged
@@ -143,7 +144,7 @@ async def listen_for_changes(url: str, on_change: Callable[[], object]) -> Async
     connection = await asyncpg.connect(url)
     tasks: set[asyncio.Task[object]] = set()
 
-    def notified(_conn: object, _pid: int, _channel: str, payload: str) -> None:
+    def notified(_conn: Connection, _pid: int, _channel: str, payload: object) -> None:
         log.info("places changed (%s import): dropping the nearby cache", payload)
         outcome = on_change()
         if asyncio.iscoroutine(outcome):

@@ -18,6 +18,8 @@ from datetime import datetime
 
 import asyncpg
 
+from journal.outbox import Connection
+from services.kit.store import PostgresStore, Statements
 from services.places.errors import SchemaMissing
 from services.places.model import Place
 
@@ -92,8 +94,9 @@ def content_version(place: Place) -> str:
     return hashlib.sha256(place.model_dump_json().encode()).hexdigest()
 
 
-async def upsert(connection: asyncpg.Connection, places: Sequence[Place]) -> Upserted:
-    """Insert or update `places` (distinct (source, source_id)) in one statement."""
+async def upsert(connection: Connection, places: Sequence[Place]) -> Upserted:
+    """Insert or update `places` (distinct (source, source_id)) in one statement, on a
+    connection (in its transaction)."""
     columns: tuple[list[object], ...] = tuple([] for _ in range(16))
     for place in places:
         values = (
@@ -150,9 +153,24 @@ async def upsert(connection: asyncpg.Connection, places: Sequence[Place]) -> Ups
 _MISSING = "schema places is missing; run `eco2 migrate` first"
 
 
-class Store:
+class Tx(Statements):
+    """The statements of an import's transaction."""
+
+    schema = SCHEMA
+
+    async def upsert(self, places: Sequence[Place]) -> Upserted:
+        return await upsert(self._conn, places)
+
+    async def notify(self, channel: str, payload: str) -> None:
+        """`NOTIFY channel, payload`, delivered to listeners when the transaction commits."""
+        await self._conn.execute("SELECT pg_notify($1, $2)", channel, payload)
+
+
+class Store(PostgresStore[Tx]):
+    """Reads on the pool; `transaction()` for an import."""
+
     def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
+        super().__init__(pool, Tx)
 
     async def nearby(
         self,
