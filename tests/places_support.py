@@ -18,7 +18,7 @@ from services.places.model import AcceptedItem, Place, Source, StoreCategory
 
 EARTH_RADIUS_M = 6_378_168.0
 # A box around Seoul and Gyeonggi: dense enough that 50 km holds thousands of places.
-BOX = ((37.2, 37.8), (126.6, 127.4))
+BOX: tuple[tuple[float, float], tuple[float, float]] = ((37.2, 37.8), (126.6, 127.4))
 ALWAYS = WeeklySchedule.of(tuple(DayHours.open(("00:00", "24:00")) for _ in range(7)))
 NEVER = WeeklySchedule.of(tuple(DayHours.closed() for _ in range(7)))
 SCHEDULES = (ALWAYS, NEVER, WeeklySchedule())  # open, closed, unknown
@@ -45,7 +45,10 @@ class Synthetic:
         return self.place.lat, self.place.lon
 
 
-def synthetic_places(count: int, seed: int = 13, box: tuple = BOX) -> list[Synthetic]:
+Box = tuple[tuple[float, float], tuple[float, float]]
+
+
+def synthetic_places(count: int, seed: int = 13, box: Box = BOX) -> list[Synthetic]:
     rng = random.Random(seed)
     categories = list(StoreCategory)
     items = list(AcceptedItem)
