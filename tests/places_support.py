@@ -22,6 +22,8 @@ BOX: tuple[tuple[float, float], tuple[float, float]] = ((37.2, 37.8), (126.6, 12
 ALWAYS = WeeklySchedule.of(tuple(DayHours.open(("00:00", "24:00")) for _ in range(7)))
 NEVER = WeeklySchedule.of(tuple(DayHours.closed() for _ in range(7)))
 SCHEDULES = (ALWAYS, NEVER, WeeklySchedule())  # open, closed, unknown
+WEEKLY_KEYS = {"mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"}
+"""The days a place's `weekly_hours` names."""
 
 
 def haversine_m(one: tuple[float, float], other: tuple[float, float]) -> float:

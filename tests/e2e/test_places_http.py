@@ -22,6 +22,7 @@ from services.places.store import upsert
 from tests.e2e.gateway_system import bearer, gateway_settings, register
 from tests.e2e.scan_system import ScanSystem, scan_system
 from tests.e2e.test_gateway_scans import assert_error, result, scan_of, submit
+from tests.places_support import WEEKLY_KEYS
 from tests.unit.services.places.conftest import shared_file
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -109,16 +110,7 @@ async def test_nearby_pages_details_and_search(system: ScanSystem) -> None:
         assert {k: detail[k] for k in same} == {k: place[k] for k in same}
         assert detail["distance_m"] is None
         assert detail["source"] == "keco"
-        assert set(detail["weekly_hours"]) == {
-            "mon",
-            "tue",
-            "wed",
-            "thu",
-            "fri",
-            "sat",
-            "sun",
-            "holiday",
-        }
+        assert set(detail["weekly_hours"]) == WEEKLY_KEYS
 
         found = await get(client, "/api/v1/places/search", q="자원순환가게", **SEOUL_CITY_HALL)
         assert found["items"]

@@ -40,7 +40,7 @@ from services.runtime.resources import Resources
 from services.runtime.settings import load_settings
 from tests.bus_helpers import BusHarness
 from tests.databases import fresh_database
-from tests.places_support import Synthetic, brute_force, synthetic_places
+from tests.places_support import WEEKLY_KEYS, Synthetic, brute_force, synthetic_places
 
 # One database of 10,000 places for the module: loading it is the slow part.
 pytestmark = [
@@ -189,16 +189,7 @@ async def test_get_and_search(service: Harness) -> None:
     found: PlaceFound = await service.ask(GetPlace(place_id=place_id, at=AT))
     assert found.place.name == synthetic.place.name
     assert (found.place.source, found.place.source_id) == ("keco", "synthetic-42")
-    assert set(found.place.weekly_hours) == {
-        "mon",
-        "tue",
-        "wed",
-        "thu",
-        "fri",
-        "sat",
-        "sun",
-        "holiday",
-    }
+    assert set(found.place.weekly_hours) == WEEKLY_KEYS
     assert await service.fails(GetPlace(place_id=10**9)) == "not_found"
     hits: PlacePage = await service.ask(SearchPlaces(q="어딘가로 4242"))
     assert [p.id for p in hits.items][:1] == [service.places[4242][0]]

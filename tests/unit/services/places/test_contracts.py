@@ -60,7 +60,8 @@ def test_search_takes_a_point_whole_or_not_at_all() -> None:
 def test_drop_off_codes_name_taxonomy_categories_and_known_items() -> None:
     for (major, middle), codes in DROP_OFF.items():
         assert taxonomy.is_valid(major, middle)
-        assert codes and set(codes) <= set(ITEMS)
+        assert codes
+        assert set(codes) <= set(ITEMS)
         assert list(codes) == sorted(codes, key=ITEMS.index)
     assert drop_off("재활용폐기물", "무색페트병") == ("clear_pet",)
     assert drop_off("음식물류폐기물", None) == ()
