@@ -38,21 +38,21 @@ import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
-from bench.servers import POSTGRES
 from bus.memory import MemoryBroker, MemoryBus
 from contracts import new_envelope
 from contracts.catalog import build_registry
 from contracts.places.v1 import Nearby
-from services.objects import LocalObjectStore
+from objects import LocalObjectStore
 from services.places.importers import Imported
 from services.places.importing import write
 from services.places.store import FULL_SCAN, NEARBY
 from services.runtime import components
 from services.runtime.resources import Resources
 from services.runtime.settings import load_settings
-from tests.databases import fresh_database
-from tests.places_support import BOX, synthetic_places
-from tests.servers import serve
+from support.databases import fresh_database
+from support.env import POSTGRES_URL as POSTGRES
+from support.places import BOX, synthetic_places
+from support.servers import serve
 
 REDIS = "redis://127.0.0.1:6379/14"
 RADIUS = 2000

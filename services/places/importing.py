@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from journal.outbox import Connection
+from journal.postgres.outbox import Connection
 from services.places.importers import Imported, Refused, Result
 from services.places.model import Place
 from services.places.store import Store, Tx

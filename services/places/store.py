@@ -18,7 +18,7 @@ from datetime import datetime
 
 import asyncpg
 
-from journal.outbox import Connection
+from journal.postgres.outbox import Connection
 from services.kit.store import PostgresStore, Statements
 from services.places.errors import SchemaMissing
 from services.places.model import Place

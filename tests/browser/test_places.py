@@ -11,7 +11,8 @@ import subprocess
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ECO2, Shot, phone_only
+from support.env import ECO2
+from tests.browser.conftest import Shot, phone_only
 from tests.browser.journeys import sign_up
 from tests.unit.services.places.conftest import shared_file
 

@@ -19,10 +19,10 @@ from contracts.places.v1 import CATEGORIES, ITEMS
 from contracts.scan.v1 import ScanCompleted
 from services.places.importers import Imported, import_file
 from services.places.store import upsert
+from support.places import WEEKLY_KEYS
 from tests.e2e.gateway_system import bearer, gateway_settings, register
 from tests.e2e.scan_system import ScanSystem, scan_system
 from tests.e2e.test_gateway_scans import assert_error, result, scan_of, submit
-from tests.places_support import WEEKLY_KEYS
 from tests.unit.services.places.conftest import shared_file
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]

@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from support.env import ECO2
+from support.servers import free_port
 from tests.e2e.test_up import start_up
-from tests.integration.processes import ECO2
-from tests.servers import free_port
 from tests.unit.services.places.conftest import shared_file
 
 pytestmark = pytest.mark.slow

@@ -30,7 +30,7 @@ from contracts.places.v1 import (
     PlaceSummary,
     SearchPlaces,
 )
-from services.objects import LocalObjectStore
+from objects import LocalObjectStore
 from services.places.cache import PREFIX
 from services.places.hours import SEOUL
 from services.places.importers import Imported
@@ -38,9 +38,9 @@ from services.places.importing import write
 from services.runtime import components
 from services.runtime.resources import Resources
 from services.runtime.settings import load_settings
-from tests.bus_helpers import BusHarness
-from tests.databases import fresh_database
-from tests.places_support import WEEKLY_KEYS, Synthetic, brute_force, synthetic_places
+from support.bus import BusHarness
+from support.databases import fresh_database
+from support.places import WEEKLY_KEYS, Synthetic, brute_force, synthetic_places
 
 # One database of 10,000 places for the module: loading it is the slow part.
 pytestmark = [

@@ -21,9 +21,9 @@ from services.places.hours import WeeklySchedule
 from services.places.importers import Imported, SourceRow, import_file
 from services.places.importers.files import table
 from services.runtime import components
-from tests.databases import fresh_database
-from tests.integration.processes import ECO2
-from tests.servers import serve_fake
+from support.databases import fresh_database
+from support.env import ECO2
+from support.servers import serve_fake
 from tests.unit.services.places.conftest import shared_file
 from tests.unit.services.places.test_keco_api import KEY, FakeKeco
 
