@@ -14,8 +14,8 @@ fresh database on the real PostgreSQL, then, in this process, for `--seconds` ea
 
 Targets: bus and http >= 0.3 of direct throughput; the index >= 20x the full scan (p50).
 
-    python bench/places.py [--places N] [--seconds S] [--concurrency C]
-    python bench/places.py --places 10000 --seconds 2     # a quick run
+    python -m bench.places [--places N] [--seconds S] [--concurrency C]
+    python -m bench.places --places 10000 --seconds 2     # a quick run
 """
 
 from __future__ import annotations
@@ -24,15 +24,11 @@ import argparse
 import asyncio
 import random
 import statistics
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any, cast
-
-if not __package__:  # run as a file: keep this folder from shadowing the project packages
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import asyncpg
 import httpx
