@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(PY) -m bench.journal
 	$(PY) -m bench.gateway run
 	$(PY) -m bench.scan_load run
+	$(PY) -m bench.places
 
 check: lint typecheck arch test
 

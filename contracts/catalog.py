@@ -4,6 +4,7 @@ from contracts.accounts import v1 as accounts_v1
 from contracts.character import v1 as character_v1
 from contracts.chat import v1 as chat_v1
 from contracts.errors import v1 as errors_v1
+from contracts.places import v1 as places_v1
 from contracts.recycling import v1 as recycling_v1
 from contracts.registry import Registry
 from contracts.scan import v1 as scan_v1
@@ -45,6 +46,12 @@ def build_registry() -> Registry:
         recycling_v1.Search,
         recycling_v1.Match,
         recycling_v1.Items,
+        places_v1.Nearby,
+        places_v1.ForScan,
+        places_v1.GetPlace,
+        places_v1.SearchPlaces,
+        places_v1.PlacePage,
+        places_v1.PlaceFound,
         character_v1.GetCatalog,
         character_v1.Catalog,
         character_v1.GetOwned,

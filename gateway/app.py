@@ -29,6 +29,7 @@ from gateway.routes import (
     chats,
     events,
     oauth,
+    places,
     realtime,
     recycling,
     scans,
@@ -53,6 +54,7 @@ OPERATIONS: tuple[Operation, ...] = (
     *uploads.OPERATIONS,
     *scans.OPERATIONS,
     *recycling.OPERATIONS,
+    *places.OPERATIONS,
     *characters.OPERATIONS,
     *chats.OPERATIONS,
 )

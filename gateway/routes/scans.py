@@ -15,10 +15,10 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from contracts.scan.v1 import CreateScan, GetScan, ListScans, ScanPage, ScanRecord, ScanView
+from contracts.scan.v1 import CreateScan, GetScan, ListScans, ScanPage, ScanRecord
 from gateway import uploads
 from gateway.bodies.parsing import is_json, read_form, read_model, validate
-from gateway.bodies.scans import ScanAccepted, ScanBody, ScanPageOut
+from gateway.bodies.scans import ScanAccepted, ScanBody, ScanPageOut, ScanViewOut, scan_out
 from gateway.context import Gateway
 from gateway.errors import ApiError
 from gateway.routes.uploads import put_photo, store_of, too_large
@@ -107,7 +107,7 @@ async def get_scan(request: Request) -> Response:
         logged = await gw.events.history("scan", view.id)
     except RedisError:
         raise ApiError(503, "unavailable", "cannot read the scan's events right now") from None
-    return JSONResponse(merge(view, logged, caller.user_id).model_dump(mode="json"))
+    return JSONResponse(scan_out(merge(view, logged, caller.user_id)).model_dump(mode="json"))
 
 
 async def list_scans(request: Request) -> Response:
@@ -119,7 +119,7 @@ async def list_scans(request: Request) -> Response:
         fields["cursor"] = params["cursor"]
     query = validate(ListScans, fields)
     page = await gw.ask(query, ScanPage, user_id=caller.user_id)
-    out = ScanPageOut(items=list(page.items), next_cursor=page.next_cursor)
+    out = ScanPageOut(items=[scan_out(v) for v in page.items], next_cursor=page.next_cursor)
     return JSONResponse(out.model_dump(mode="json"))
 
 
@@ -157,7 +157,7 @@ OPERATIONS = (
         get_scan,
         "One of the caller's scans, with its result once completed",
         "scans",
-        response=ScanView,
+        response=ScanViewOut,
         auth=True,
         errors=(401, 404, 503),
     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
@@ -32,6 +33,12 @@ from services.chat import handlers as chat_handlers
 from services.chat.store import SCHEMA as CHAT_SCHEMA
 from services.chat.store import Store as ChatStore
 from services.kit.worker import WorkerSpec
+from services.places import handlers as places_handlers
+from services.places.cache import Cache as PlacesCache
+from services.places.hours import HolidayCalendar
+from services.places.importing import changes as places_changes
+from services.places.queries import Reader as PlacesReader
+from services.places.store import Store as PlacesStore
 from services.recycling import handlers as recycling_handlers
 from services.recycling.cache import Cache as RecyclingCache
 from services.recycling.content import load_catalog as load_recycling_catalog
@@ -55,6 +62,8 @@ from services.system import handlers as system_handlers
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
+
+log = logging.getLogger("eco2")
 
 Consumer = Callable[[Resources, AsyncExitStack], Awaitable[Sequence[Subscription]]]
 
@@ -160,6 +169,26 @@ async def recycling(resources: Resources, stack: AsyncExitStack) -> Sequence[Sub
     return recycling_handlers.subscriptions(reader, Matcher(dictionary))
 
 
+def places_reader(resources: Resources) -> PlacesReader:
+    """The places queries' reader: PostgreSQL behind the Redis cache of nearby pages."""
+    cache = PlacesCache(resources.redis, resources.settings.places_cache_ttl)
+    return PlacesReader(PlacesStore(resources.db), cache, HolidayCalendar())
+
+
+async def places(resources: Resources, stack: AsyncExitStack) -> Sequence[Subscription]:
+    reader = places_reader(resources)
+    # An import (from any process) notifies `places_changed`; the cache drops its pages.
+    await stack.enter_async_context(places_changes(resources.database_url, reader.cache.drop_all))
+    count = await reader.store.count()
+    if count:
+        log.info("places: %d place(s) stored", count)
+    else:
+        log.warning(
+            "places: no places stored yet; import some with `eco2 places import FILE` (see README)"
+        )
+    return places_handlers.subscriptions(reader)
+
+
 def worker_spec(
     name: str, resources: Resources, stops: chat_stops.Stops | None = None
 ) -> WorkerSpec:
@@ -226,6 +255,7 @@ CONSUMERS: dict[str, Consumer] = {
     "accounts": accounts,
     "character": character,
     "recycling": recycling,
+    "places": places,
     "scan": scan,
     "chat": chat,
     "storage": storage,
@@ -238,6 +268,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("accounts", "services.accounts"),
     ("character", "services.character"),
     ("recycling", "services.recycling"),
+    ("places", "services.places"),
     ("scan", "services.scan"),
     ("chat", "services.chat"),
 ]

@@ -65,6 +65,10 @@ OAUTH_ENDPOINTS: dict[str, dict[str, str]] = {
 }
 
 
+# The public operation URL (services.places.importers.keco_api.DEFAULT_BASE_URL).
+KECO_API_URL = "https://apis.data.go.kr/B552584/kecoapi/rtrvlCmpnPositnService/getCmpnPositnInfo"
+
+
 class Settings(BaseSettings):
     """Every knob of every process. Helm values and compose files use the same names."""
 
@@ -103,6 +107,10 @@ class Settings(BaseSettings):
     max_image_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     # Seconds a disposal rule stays in the Redis cache of the recycling service.
     recycling_cache_ttl: int = Field(default=3600, ge=1)
+    # Seconds a page of nearby places stays in the Redis cache (an import drops them all).
+    places_cache_ttl: int = Field(default=30, ge=1)
+    # The KECO open-data API operation `eco2 places import --from keco-api` pages through.
+    keco_api_base_url: str = KECO_API_URL
 
     # The AI worker. `openai` speaks to any OpenAI-compatible endpoint; the request rate and
     # concurrency limits are shared by every AI worker replica through Redis.
@@ -193,6 +201,11 @@ class Settings(BaseSettings):
     @classmethod
     def _openai(cls, value: str) -> str:
         return _scheme(value, ("http", "https"), "the OpenAI-compatible base URL")
+
+    @field_validator("keco_api_base_url")
+    @classmethod
+    def _keco(cls, value: str) -> str:
+        return _scheme(value, ("http", "https"), "the KECO API base URL")
 
     @field_validator("faults")
     @classmethod

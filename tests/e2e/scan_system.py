@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import redis.asyncio as aioredis
 
 from bus.ports import Handler, Message
 from contracts import Payload
@@ -81,14 +82,21 @@ class ScanSystem:
 
 @asynccontextmanager
 async def scan_system(
-    settings: Settings, postgres_url: str, tmp_path: Path
+    settings: Settings,
+    postgres_url: str,
+    tmp_path: Path,
+    *,
+    redis: aioredis.Redis | None = None,
+    extra: tuple[tuple[str, str], ...] = (),
 ) -> AsyncIterator[ScanSystem]:
+    """`extra` are more (component, package) pairs to migrate and run (e.g. places);
+    `redis` a real Redis instead of the in-process one."""
     registry = build_registry()
     buses = memory_buses()
-    redis = fake_redis()
+    redis = redis or fake_redis()
     async with AsyncExitStack() as stack:
         url = await stack.enter_async_context(
-            fresh_database(postgres_url, "eco2_scan_e2e", DOMAINS)
+            fresh_database(postgres_url, "eco2_scan_e2e", [*DOMAINS, *extra])
         )
         db = await asyncpg.create_pool(url, min_size=1, max_size=8)
         stack.push_async_callback(db.close)
@@ -107,7 +115,7 @@ async def scan_system(
         gate.open.set()
         services_bus = buses(registry)
         services = Resources(settings, registry, services_bus, url, db, redis, objects)
-        for name in ("scan", "character", "recycling"):
+        for name in ("scan", "character", "recycling", *(name for name, _ in extra)):
             for sub in await components.CONSUMERS[name](services, stack):
                 handler = gate.wrap(sub.handler) if name == "scan" else sub.handler
                 services_bus.subscribe(replace(sub, handler=handler))

@@ -19,7 +19,9 @@ from services.places.model import Place
 
 _PLACEHOLDERS = {"없음", "해당없음", "미정", "null", "none", "n/a", "na"}
 
-RefusalCode = Problem | Literal["name_missing", "source_id_missing", "field_count"]
+RefusalCode = (
+    Problem | Literal["name_missing", "source_id_missing", "field_count", "duplicate_source_id"]
+)
 
 
 @dataclass(frozen=True)

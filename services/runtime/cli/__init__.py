@@ -5,6 +5,7 @@
 - `journal`: `eco2 journal stats|ls|show|export|copy|prune|sync`, and `replay` (`replay`)
 - `dlq`: `eco2 dlq ls|show|requeue|purge`
 - `knowledge`: `eco2 knowledge eval FILE` (the item matcher's held-out accuracy)
+- `places`: `eco2 places import`
 - `shell`: what they share (consoles, exit codes, settings, running a coroutine);
   `selection`: how journal commands name a journal and pick its entries.
 
@@ -39,11 +40,18 @@ from __future__ import annotations
 
 import typer
 
-from services.runtime.cli import contracts, dlq, journal, knowledge, system
+from services.runtime.cli import contracts, dlq, journal, knowledge, places, system
 
 # Each group's Typer carries its own name; `system.app` has none, so its commands sit at
 # the root.
-GROUPS: tuple[typer.Typer, ...] = (system.app, contracts.app, journal.app, dlq.app, knowledge.app)
+GROUPS: tuple[typer.Typer, ...] = (
+    system.app,
+    contracts.app,
+    journal.app,
+    dlq.app,
+    knowledge.app,
+    places.app,
+)
 
 app = typer.Typer(help="Eco² backend.", no_args_is_help=True, add_completion=False)
 for group in GROUPS:

@@ -41,10 +41,11 @@ def journal_file(tmp_path: Path) -> Path:
 def test_the_root_lists_every_group_and_its_own_commands() -> None:
     code, stdout, _ = eco2("--help")
     assert code == 0
-    for name in ("up", "run", "migrate", "ping", "contracts", "journal", "dlq", "knowledge"):
+    groups = ("contracts", "journal", "dlq", "knowledge", "places")
+    for name in ("up", "run", "migrate", "ping", *groups):
         assert name in stdout
     named = [g.info.name for g in GROUPS if g.info.name]
-    assert named == ["contracts", "journal", "dlq", "knowledge"]
+    assert named == list(groups)
 
 
 def test_replay_is_a_journal_command() -> None:
