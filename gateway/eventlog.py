@@ -8,6 +8,9 @@ Keys (all expire after the retention), `<resource>` being `scan` or `reply`:
 - `eco2:events:owner:<resource>:<id>`: the user the first event named; others get 404.
 - `eco2:events:seen:<message_id>`: written in the same transaction as the entry
   (WATCH/MULTI), so a redelivered or twice-published event is appended once.
+
+`read` blocks (XREAD BLOCK) on the `blocking` client, whose pool is not the one request
+handling uses (see `gateway.streams`).
 """
 
 from __future__ import annotations
@@ -57,8 +60,17 @@ def seen_key(message_id: str) -> str:
 
 
 class EventLog:
-    def __init__(self, redis: aioredis.Redis, *, retention: int, max_len: int) -> None:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        *,
+        retention: int,
+        max_len: int,
+        blocking: aioredis.Redis | None = None,
+    ) -> None:
         self._redis = redis
+        # Blocking reads go to a pool of their own (`gateway.streams.blocking_client`).
+        self._blocking = blocking if blocking is not None else redis
         self._retention = retention
         self._max_len = max_len
 
@@ -120,7 +132,7 @@ class EventLog:
     ) -> list[Entry]:
         """Entries after stream id `after` ("0-0" for all), waiting up to `block` seconds."""
         stream = stream_key(resource, ident)
-        answer: Any = await self._redis.xread(
+        answer: Any = await self._blocking.xread(
             {stream: after}, count=count, block=max(1, int(block * 1000))
         )
         entries = []
