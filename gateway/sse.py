@@ -24,8 +24,8 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from prometheus_client import Gauge
-from starlette.requests import Request
 from starlette.background import BackgroundTask
+from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from gateway.auth import Principal
