@@ -162,6 +162,9 @@ class Settings(BaseSettings):
     # balancer): a JSON list of addresses or networks; `["*"]` trusts every peer. Empty:
     # the client address is the TCP peer's and forwarded headers are ignored.
     trusted_proxies: tuple[str, ...] = ()
+    # Where clients reach the API (`https://api.example.com`), for the URLs the gateway
+    # hands out (photo uploads); unset, they are paths to resolve against the API's URL.
+    public_url: str = ""
     # Long-lived streams (SSE and WebSockets): open at once per user, and per gateway
     # instance (also the size of the Redis pool their blocking reads use).
     stream_max_per_user: int = Field(default=8, ge=1)
@@ -212,6 +215,11 @@ class Settings(BaseSettings):
     @classmethod
     def _s3_endpoint(cls, value: str | None) -> str | None:
         return None if value is None else _scheme(value, ("http", "https"), "the S3 endpoint")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        return value and _scheme(value, ("http", "https"), "the public URL")
 
     @field_validator("openai_base_url")
     @classmethod
