@@ -57,8 +57,8 @@ class Limits:
     login_max_failures_per_client: int = 50
     login_max_failures_per_email: int = 100
     login_failure_window: int = 15 * 60
-    registration_max_per_client: int = 10
-    registration_window: int = 3600
+    registration_max_per_client: int = 20
+    registration_window: int = 600
     access_token_ttl: int = 15 * 60
     ws_send_queue: int = 256
     ws_heartbeat: float = 20.0

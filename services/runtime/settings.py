@@ -156,8 +156,8 @@ class Settings(BaseSettings):
     login_max_failures_per_email: int = Field(default=100, ge=1)
     login_failure_window: int = Field(default=15 * 60, ge=1)
     # Registrations per client address in `registration_window` seconds.
-    registration_max_per_client: int = Field(default=10, ge=1)
-    registration_window: int = Field(default=3600, ge=1)
+    registration_max_per_client: int = Field(default=20, ge=1)
+    registration_window: int = Field(default=600, ge=1)
     # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (the ingress, a load
     # balancer): a JSON list of addresses or networks; `["*"]` trusts every peer. Empty:
     # the client address is the TCP peer's and forwarded headers are ignored.
