@@ -96,7 +96,13 @@ def build(deps: GatewayDeps) -> tuple[Starlette, list[Subscription]]:
         instance_subscription(deps.instance_id, gw.hub, revocations, gw.events),
         event_log_subscription(gw.events),
     ]
-    return _app(gw, OPERATIONS, webapp.Site.load(), blocking), subscriptions
+    table = OPERATIONS if limits.internal_routes else public(OPERATIONS)
+    return _app(gw, table, webapp.Site.load(), blocking), subscriptions
+
+
+def public(table: Sequence[Operation]) -> tuple[Operation, ...]:
+    """`table` without the operators' routes (metrics, the bus's AsyncAPI document)."""
+    return tuple(op for op in table if op.path not in system.INTERNAL)
 
 
 def _app(

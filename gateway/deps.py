@@ -80,6 +80,8 @@ class Limits:
     upload_url_ttl: int = 600
     # Chat: messages a person may send per minute.
     chat_messages_per_minute: int = 10
+    # `/metrics` and `/asyncapi.json` on the API's own listener too.
+    internal_routes: bool = False
     # Where clients reach this API (`https://api.example.com`); "" makes upload URLs paths.
     public_url: str = ""
 

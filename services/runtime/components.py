@@ -306,6 +306,7 @@ def gateway(resources: Resources) -> tuple[Starlette, Sequence[Subscription]]:
         stream_max_per_user=settings.stream_max_per_user,
         stream_max_open=settings.stream_max_open,
         public_url=settings.public_url,
+        internal_routes=settings.internal_routes,
         access_token_ttl=settings.access_token_ttl,
         ws_send_queue=settings.ws_send_queue,
         ws_heartbeat=settings.ws_heartbeat,

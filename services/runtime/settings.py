@@ -162,6 +162,9 @@ class Settings(BaseSettings):
     # balancer): a JSON list of addresses or networks; `["*"]` trusts every peer. Empty:
     # the client address is the TCP peer's and forwarded headers are ignored.
     trusted_proxies: tuple[str, ...] = ()
+    # Serve `/metrics` and `/asyncapi.json` on the gateway's HTTP listener as well (off:
+    # metrics are on ECO2_METRICS_PORT only, which no Ingress routes).
+    internal_routes: bool = False
     # Where clients reach the API (`https://api.example.com`), for the URLs the gateway
     # hands out (photo uploads); unset, they are paths to resolve against the API's URL.
     public_url: str = ""

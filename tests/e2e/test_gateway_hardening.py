@@ -102,3 +102,13 @@ async def test_tokens_are_not_cached_and_nothing_is_sniffed(system: ScanSystem) 
             assert response.headers["x-content-type-options"] == "nosniff", response.url
         page = await client.get("/")
         assert "default-src" in page.headers["content-security-policy"]
+
+
+async def test_operator_routes_are_off_the_public_listener(system: ScanSystem) -> None:
+    async with system.gateway.client() as client:
+        for path in ("/metrics", "/asyncapi.json"):
+            assert (await client.get(path)).status_code == 404, path
+        paths = (await client.get("/openapi.json")).json()["paths"]
+        assert "/metrics" not in paths
+        assert "/asyncapi.json" not in paths
+        assert "/healthz" in paths
