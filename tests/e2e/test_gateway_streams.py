@@ -40,9 +40,12 @@ async def submit(client: httpx.AsyncClient, session: dict[str, Any]) -> str:
 
 
 async def open_streams(
-    stack: AsyncExitStack, client: httpx.AsyncClient, url: str, session: dict[str, Any], n: int
-) -> list[int]:
-    """Open `n` event streams at once and keep the open ones open; their statuses."""
+    stack: AsyncExitStack, client: httpx.AsyncClient, n: int
+) -> tuple[dict[str, Any], str, list[int]]:
+    """A new user opens `n` streams of their scan at once, and keeps the open ones open:
+    the user, the stream's URL, and the statuses."""
+    session = await register(client)
+    url = f"/api/v1/scans/{await submit(client, session)}/events"
 
     async def one() -> int:
         response = await stack.enter_async_context(
@@ -52,7 +55,7 @@ async def open_streams(
             await response.aread()
         return response.status_code
 
-    return list(await asyncio.gather(*(one() for _ in range(n))))
+    return session, url, list(await asyncio.gather(*(one() for _ in range(n))))
 
 
 async def others_are_served(client: httpx.AsyncClient) -> None:
@@ -84,10 +87,7 @@ async def pooled(postgres_url: str, redis_url: str, tmp_path: Path) -> AsyncIter
 
 async def test_one_users_streams_do_not_take_the_request_pool(pooled: ScanSystem) -> None:
     async with pooled.gateway.client() as client, AsyncExitStack() as stack:
-        attacker = await register(client)
-        scan_id = await submit(client, attacker)
-        url = f"/api/v1/scans/{scan_id}/events"
-        statuses = await open_streams(stack, client, url, attacker, 3 * REQUEST_POOL)
+        _, _, statuses = await open_streams(stack, client, 3 * REQUEST_POOL)
         assert statuses == [200] * (3 * REQUEST_POOL)
         # Each stream waits on Redis for the next event, none on the request pool.
         await asyncio.sleep(0.2)
@@ -105,10 +105,7 @@ async def capped(postgres_url: str, tmp_path: Path) -> AsyncIterator[ScanSystem]
 
 async def test_streams_past_the_per_user_cap_are_429(capped: ScanSystem) -> None:
     async with capped.gateway.client() as client, AsyncExitStack() as stack:
-        attacker = await register(client)
-        scan_id = await submit(client, attacker)
-        url = f"/api/v1/scans/{scan_id}/events"
-        statuses = await open_streams(stack, client, url, attacker, 5)
+        attacker, url, statuses = await open_streams(stack, client, 5)
         assert sorted(statuses) == [200, 200, 200, 429, 429]
         refused = await client.get(url, headers=bearer(attacker))
         assert refused.status_code == 429
