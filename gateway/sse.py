@@ -130,41 +130,24 @@ async def events_response(
     yet, raises the 404 unless the caller has it.
     """
     after = last_event_id(request)
-    slot = gw.streams.open(caller.user_id)  # 429 past the caller's cap
-    try:
-        return await _answer(gw, caller, resource, ident, after, not_found, belongs, known, slot)
-    except BaseException:
-        slot.release()
-        raise
-
-
-async def _answer(
-    gw: Gateway,
-    caller: Principal,
-    resource: str,
-    ident: str,
-    after: str,
-    not_found: ApiError,
-    belongs: Callable[[list[Entry]], bool] | None,
-    known: Callable[[], Awaitable[None]] | None,
-    slot: Slot,
-) -> Response:
-    owner, entries = await _first_events(gw, caller, resource, ident, after, not_found, known)
-    if owner != caller.user_id:
-        raise not_found
-    if belongs is not None:
-        head = entries[:1] or [e for e in [await gw.events.first(resource, ident)] if e]
-        if head and not belongs(head):
+    with gw.streams.open(caller.user_id) as slot:  # 429 past the caller's cap
+        owner, entries = await _first_events(gw, caller, resource, ident, after, not_found, known)
+        if owner != caller.user_id:
             raise not_found
-    if after != "0-0" and not entries:
-        seen = await gw.events.get(resource, ident, after)
-        if seen is not None and seen.terminal:
-            slot.release()
-            return Response(status_code=204)
+        if belongs is not None:
+            head = entries[:1] or [e for e in [await gw.events.first(resource, ident)] if e]
+            if head and not belongs(head):
+                raise not_found
+        if after != "0-0" and not entries:
+            seen = await gw.events.get(resource, ident, after)
+            if seen is not None and seen.terminal:
+                return Response(status_code=204)
+        # The stream keeps the slot from here: its `finally` gives it back, and the
+        # background task if the body never starts.
+        held = slot.hand_over()
     return StreamingResponse(
-        _stream(gw, caller, resource, ident, after, entries, slot),
+        _stream(gw, caller, resource, ident, after, entries, held),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        # The stream's `finally` gives the slot back; this covers a body never started.
-        background=BackgroundTask(slot.release),
+        background=BackgroundTask(held.release),
     )

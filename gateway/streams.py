@@ -47,6 +47,14 @@ class Slot:
             self._held = False
             self._streams._give_back(self.user_id)
 
+    def hand_over(self) -> Slot:
+        """A slot holding this one's place, which this one no longer releases (leaving a
+        `with` block whose stream goes on elsewhere)."""
+        if not self._held:
+            raise RuntimeError("the slot was released")
+        self._held = False
+        return Slot(self._streams, self.user_id)
+
     def __enter__(self) -> Slot:
         return self
 

@@ -51,3 +51,15 @@ async def test_blocking_reads_use_a_pool_of_their_own() -> None:
     assert [entry.message_id for entry in entries] == ["m1"]
     await close_blocking(blocking)
     await redis.aclose()
+
+
+def test_a_slot_handed_over_is_released_once_by_its_new_holder() -> None:
+    streams = Streams(per_user=1, total=10)
+    with streams.open("alice") as slot:
+        held = slot.hand_over()
+    assert streams.count("alice") == 1  # leaving the block gave nothing back
+    with pytest.raises(ApiError):
+        streams.open("alice")
+    held.release()
+    held.release()
+    assert streams.count() == 0
