@@ -145,6 +145,8 @@ async def measure_all(
         "ECO2_JWT_SECRET": uuid.uuid4().hex * 2,
         "ECO2_HTTP_PORT": str(gateway_port),
         "ECO2_LOG_LEVEL": "WARNING",
+        # Every bench user registers from this one address.
+        "ECO2_REGISTRATION_MAX_PER_CLIENT": "1000000",
     }
     await processes.run("migrate", [ECO2, "migrate"], env, 120)
     await processes.spawn("accounts", [ECO2, "run", "accounts"], env)

@@ -10,6 +10,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 
+import redis.asyncio as aioredis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
@@ -21,7 +22,7 @@ from gateway.context import Gateway
 from gateway.deps import Check, GatewayDeps, Limits, OAuthClient
 from gateway.eventlog import EventLog
 from gateway.middleware import RequestContext
-from gateway.ratelimit import LoginLimiter
+from gateway.ratelimit import LoginLimiter, RegistrationLimiter
 from gateway.realtime import Hub
 from gateway.routes import (
     auth,
@@ -38,6 +39,7 @@ from gateway.routes import (
     users,
 )
 from gateway.routing import Operation, to_routes
+from gateway.streams import Streams, blocking_client, close_blocking
 
 __all__ = ["OPERATIONS", "Check", "GatewayDeps", "Limits", "OAuthClient", "build"]
 
@@ -65,28 +67,50 @@ def build(deps: GatewayDeps) -> tuple[Starlette, list[Subscription]]:
     """The app and its subscriptions, sharing one hub and revocation cache."""
     limits = deps.limits
     revocations = Revocations(deps.redis, limits.access_token_ttl)
+    blocking = blocking_client(deps.redis, limits.stream_max_open)
     gw = Gateway(
         deps,
         TokenVerifier(deps.jwt_secret, revocations),
         LoginLimiter(
             deps.redis,
-            per_email=limits.login_max_failures,
+            per_pair=limits.login_max_failures,
             per_client=limits.login_max_failures_per_client,
+            per_email=limits.login_max_failures_per_email,
             window=limits.login_failure_window,
         ),
         Hub(),
         EventLog(
-            deps.redis, retention=limits.event_log_retention, max_len=limits.event_log_max_len
+            deps.redis,
+            retention=limits.event_log_retention,
+            max_len=limits.event_log_max_len,
+            blocking=blocking,
+        ),
+        Streams(per_user=limits.stream_max_per_user, total=limits.stream_max_open),
+        RegistrationLimiter(
+            deps.redis,
+            per_client=limits.registration_max_per_client,
+            window=limits.registration_window,
         ),
     )
     subscriptions = [
         instance_subscription(deps.instance_id, gw.hub, revocations, gw.events),
         event_log_subscription(gw.events),
     ]
-    return _app(gw, OPERATIONS, webapp.Site.load()), subscriptions
+    table = OPERATIONS if limits.internal_routes else public(OPERATIONS)
+    return _app(gw, table, webapp.Site.load(), blocking), subscriptions
 
 
-def _app(gw: Gateway, table: Sequence[Operation], site: webapp.Site) -> Starlette:
+def public(table: Sequence[Operation]) -> tuple[Operation, ...]:
+    """`table` without the operators' routes (metrics, the bus's AsyncAPI document)."""
+    return tuple(op for op in table if op.path not in system.INTERNAL)
+
+
+def _app(
+    gw: Gateway,
+    table: Sequence[Operation],
+    site: webapp.Site,
+    blocking: aioredis.Redis | None = None,
+) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Eager warm-up when the server runs the lifespan; otherwise the first token does it.
@@ -95,6 +119,8 @@ def _app(gw: Gateway, table: Sequence[Operation], site: webapp.Site) -> Starlett
         except errors.ApiError:
             log.warning("token revocations not loaded at start; the first request retries")
         yield
+        if blocking is not None:
+            await close_blocking(blocking)
 
     app = Starlette(
         routes=[*to_routes(table), *webapp.routes(site)],

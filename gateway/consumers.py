@@ -10,7 +10,7 @@
 - `gateway.events` (shared, instances compete): scan and chat reply events appended once
   to each scan's or reply's event log in Redis, which every instance's SSE streams read.
   A single active consumer with prefetch 1 keeps the events in the order they were
-  published, across instances.
+  published, across instances. On `user.deleted` it erases every log of the user.
 """
 
 from __future__ import annotations
@@ -131,13 +131,16 @@ async def _log_event(events: EventLog, message: Message[Payload], user: str) -> 
 
 def event_log_subscription(events: EventLog) -> Subscription:
     async def append(message: Message[Payload]) -> None:
+        if isinstance(message.payload, UserDeleted):
+            await events.erase_user(message.payload.user_id)
+            return
         user = _user_of(message)
         if user is not None:
             await _log_event(events, message, user)
 
     return Subscription(
         group=EVENT_LOG_GROUP,
-        bindings=list(LOGGED_EVENTS),
+        bindings=[*LOGGED_EVENTS, "user.deleted"],
         handler=append,
         prefetch=1,
         single_active=True,

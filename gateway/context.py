@@ -16,8 +16,9 @@ from gateway.auth import Principal, TokenVerifier, current_user
 from gateway.deps import GatewayDeps, Limits
 from gateway.errors import ApiError
 from gateway.eventlog import EventLog
-from gateway.ratelimit import LoginLimiter
+from gateway.ratelimit import LoginLimiter, RegistrationLimiter
 from gateway.realtime import Hub
+from gateway.streams import Streams
 
 R = TypeVar("R", bound=Payload)
 
@@ -29,6 +30,8 @@ class Gateway:
     limiter: LoginLimiter
     hub: Hub
     events: EventLog
+    streams: Streams
+    registrations: RegistrationLimiter
 
     @staticmethod
     def of(connection: HTTPConnection) -> Gateway:

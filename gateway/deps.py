@@ -55,15 +55,24 @@ class Limits:
     max_body_bytes: int = 1024 * 1024
     login_max_failures: int = 5
     login_max_failures_per_client: int = 50
+    login_max_failures_per_email: int = 100
     login_failure_window: int = 15 * 60
+    registration_max_per_client: int = 20
+    registration_window: int = 600
     access_token_ttl: int = 15 * 60
     ws_send_queue: int = 256
     ws_heartbeat: float = 20.0
     event_log_retention: int = 24 * 3600
     event_log_max_len: int = 1000
-    # SSE: a comment line this often; how long an unknown scan is awaited before a 404.
+    # SSE: a comment line this often.
     sse_keepalive: float = 15.0
+    # How long a resource with no event yet, and no other way to know it, is awaited
+    # before a 404 (chat replies; a scan is asked of the scan service at once).
     sse_wait_unknown: float = 10.0
+    # Long-lived streams (SSE + WebSockets): open at once per user, and per instance (the
+    # size of the blocking-read Redis pool too).
+    stream_max_per_user: int = 8
+    stream_max_open: int = 200
     oauth_state_ttl: int = 600
     request_timeout: float | None = None
     # Photos: the largest accepted, and how long an upload URL stays valid (seconds).
@@ -71,6 +80,10 @@ class Limits:
     upload_url_ttl: int = 600
     # Chat: messages a person may send per minute.
     chat_messages_per_minute: int = 10
+    # `/metrics` and `/asyncapi.json` on the API's own listener too.
+    internal_routes: bool = False
+    # Where clients reach this API (`https://api.example.com`); "" makes upload URLs paths.
+    public_url: str = ""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,11 @@ Keys (all expire after the retention), `<resource>` being `scan` or `reply`:
 - `eco2:events:owner:<resource>:<id>`: the user the first event named; others get 404.
 - `eco2:events:seen:<message_id>`: written in the same transaction as the entry
   (WATCH/MULTI), so a redelivered or twice-published event is appended once.
+- `eco2:events:user:<user_id>`: a set of the user's resources (`scan:<id>`), so that
+  `erase_user` (on `user.deleted`) removes every log of theirs.
+
+`read` blocks (XREAD BLOCK) on the `blocking` client, whose pool is not the one request
+handling uses (see `gateway.streams`).
 """
 
 from __future__ import annotations
@@ -56,9 +61,22 @@ def seen_key(message_id: str) -> str:
     return f"eco2:events:seen:{message_id}"
 
 
+def user_key(user_id: str) -> str:
+    return f"eco2:events:user:{user_id}"
+
+
 class EventLog:
-    def __init__(self, redis: aioredis.Redis, *, retention: int, max_len: int) -> None:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        *,
+        retention: int,
+        max_len: int,
+        blocking: aioredis.Redis | None = None,
+    ) -> None:
         self._redis = redis
+        # Blocking reads go to a pool of their own (`gateway.streams.blocking_client`).
+        self._blocking = blocking if blocking is not None else redis
         self._retention = retention
         self._max_len = max_len
 
@@ -93,10 +111,22 @@ class EventLog:
                     stream = stream_key(resource, ident)
                     pipe.xadd(stream, fields, maxlen=self._max_len, approximate=True)  # type: ignore[arg-type]
                     pipe.expire(stream, self._retention)
+                    pipe.sadd(user_key(owner), f"{resource}:{ident}")
+                    pipe.expire(user_key(owner), self._retention)
                     await pipe.execute()
                     return True
                 except WatchError:
                     continue
+
+    async def erase_user(self, user_id: str) -> int:
+        """Delete every log of `user_id`'s resources (their owner keys too); how many."""
+        members: Any = await self._redis.smembers(user_key(user_id))
+        keys = [user_key(user_id)]
+        for member in members:
+            resource, _, ident = _text(member).partition(":")
+            keys += [stream_key(resource, ident), owner_key(resource, ident)]
+        await self._redis.delete(*keys)
+        return len(members)
 
     async def owner(self, resource: str, ident: str) -> str | None:
         value = await self._redis.get(owner_key(resource, ident))
@@ -120,7 +150,7 @@ class EventLog:
     ) -> list[Entry]:
         """Entries after stream id `after` ("0-0" for all), waiting up to `block` seconds."""
         stream = stream_key(resource, ident)
-        answer: Any = await self._redis.xread(
+        answer: Any = await self._blocking.xread(
             {stream: after}, count=count, block=max(1, int(block * 1000))
         )
         entries = []

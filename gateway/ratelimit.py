@@ -1,9 +1,21 @@
-"""Throttles in Redis: login failures per email and per client address, and chat messages
-per user, each in a fixed window.
+"""Throttles in Redis: sign-in attempts, registrations and chat messages, in fixed windows.
 
-Each failure is one `MULTI: INCR; EXPIRE NX` (the window starts at the first failure and
-is never extended); a login over either limit is refused with 429 and `Retry-After`
-before the accounts service is asked. A successful login clears its email's counter.
+Sign-in. Every attempt reserves one unit of three counters *before* the password is
+checked, in one round trip (`MULTI: INCR, EXPIRE NX` per key, then the counts): the
+(email, client address) pair, the client address, and the email from every address.
+Over any limit the reservation is given back and the answer is 429 with `Retry-After`;
+so however many guesses run at once, at most the limit reach the password hash. A
+successful sign-in (or an answer that is not about the password) gives the reservation
+back and clears the pair. The pair limit is strict (5 by default); the email limit is
+higher (100), so that an attacker guessing from other addresses locks the owner out only
+after far more guesses, and the owner signing in from their own address is not stopped
+by failures from elsewhere until then.
+
+Registration: one unit per attempt per client address, reserved the same way.
+
+Chat messages (`MessageLimiter`): per user per minute, one `MULTI: INCR; EXPIRE NX` each.
+
+The window starts at a key's first unit and is never extended.
 """
 
 from __future__ import annotations
@@ -15,54 +27,121 @@ import redis.asyncio as aioredis
 from gateway.errors import ApiError
 
 PREFIX = "eco2:login:failures:"
+REGISTER_PREFIX = "eco2:register:"
+
+
+class Reservation:
+    """Units taken from some counters, to give back when the attempt did not count."""
+
+    def __init__(self, redis: aioredis.Redis, keys: tuple[str, ...]) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._open = True
+
+    async def release(self, *, clear: tuple[str, ...] = ()) -> None:
+        if not self._open:
+            return
+        self._open = False
+        await _give_back(self._redis, self._keys, clear)
+
+
+async def _reserve(
+    redis: aioredis.Redis, limits: dict[str, int], window: int, what: str
+) -> Reservation:
+    """Take one unit of each key (one round trip), or raise 429 having given them back."""
+    keys = tuple(limits)
+    async with redis.pipeline(transaction=True) as pipe:
+        for key in keys:
+            pipe.incr(key)
+            pipe.expire(key, window, nx=True)
+        for key in keys:
+            pipe.ttl(key)
+        answers = await pipe.execute()
+    counts = answers[0 : 2 * len(keys) : 2]
+    ttls = answers[2 * len(keys) :]
+    waits = [
+        int(ttl) if int(ttl) > 0 else window
+        for key, count, ttl in zip(keys, counts, ttls, strict=True)
+        if int(count) > limits[key]
+    ]
+    reservation = Reservation(redis, keys)
+    if waits:
+        await reservation.release()
+        retry = max(1, *waits)
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"too many {what}; try again in {retry} seconds",
+            {"Retry-After": str(retry)},
+        )
+    return reservation
+
+
+async def _give_back(redis: aioredis.Redis, keys: tuple[str, ...], clear: tuple[str, ...]) -> None:
+    async with redis.pipeline(transaction=True) as pipe:
+        for key in keys:
+            pipe.decr(key)
+        for key in clear:
+            pipe.delete(key)
+        counts = await pipe.execute()
+    # A key that expired in between came back as -1 without a TTL: drop it.
+    stale = [key for key, count in zip(keys, counts, strict=False) if int(count) <= 0]
+    if stale:
+        await redis.delete(*stale)
 
 
 class LoginLimiter:
     def __init__(
-        self, redis: aioredis.Redis, *, per_email: int, per_client: int, window: int
+        self,
+        redis: aioredis.Redis,
+        *,
+        per_pair: int,
+        per_client: int,
+        per_email: int,
+        window: int,
     ) -> None:
         self._redis = redis
+        self._per_pair = per_pair
+        self._per_client = per_client
         self._per_email = per_email
+        self._window = window
+
+    async def reserve(self, email: str, client: str) -> Reservation:
+        """One attempt of `email` from `client`, or a 429 (nothing reserved then)."""
+        limits = {
+            _pair_key(email, client): self._per_pair,
+            _client_key(client): self._per_client,
+            _email_key(email): self._per_email,
+        }
+        return await _reserve(self._redis, limits, self._window, "failed sign-ins")
+
+    async def succeeded(self, reservation: Reservation, email: str, client: str) -> None:
+        """The password was right: this attempt does not count, and the pair starts over."""
+        await reservation.release(clear=(_pair_key(email, client),))
+
+
+class RegistrationLimiter:
+    def __init__(self, redis: aioredis.Redis, *, per_client: int, window: int) -> None:
+        self._redis = redis
         self._per_client = per_client
         self._window = window
 
-    async def check(self, email: str, client: str) -> None:
-        """Raise 429 (with the seconds left in the window) when either limit is reached."""
-        keys = (_email_key(email), _client_key(client))
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.get(key)
-                pipe.ttl(key)
-            email_count, email_ttl, client_count, client_ttl = await pipe.execute()
-        waits = []
-        if int(email_count or 0) >= self._per_email:
-            waits.append(email_ttl)
-        if int(client_count or 0) >= self._per_client:
-            waits.append(client_ttl)
-        if waits:
-            retry = max(1, *(int(w) if w and int(w) > 0 else self._window for w in waits))
-            raise ApiError(
-                429,
-                "rate_limited",
-                f"too many failed sign-ins; try again in {retry} seconds",
-                {"Retry-After": str(retry)},
-            )
+    async def reserve(self, client: str) -> Reservation:
+        limits = {f"{REGISTER_PREFIX}client:{client}": self._per_client}
+        return await _reserve(self._redis, limits, self._window, "registrations")
 
-    async def failed(self, email: str, client: str) -> None:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            for key in (_email_key(email), _client_key(client)):
-                pipe.incr(key)
-                pipe.expire(key, self._window, nx=True)
-            await pipe.execute()
 
-    async def succeeded(self, email: str) -> None:
-        await self._redis.delete(_email_key(email))
+def _digest(email: str) -> str:
+    # Hashed: the key space need not hold people's addresses.
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
 
 
 def _email_key(email: str) -> str:
-    # Hashed: the key space need not hold people's addresses.
-    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-    return f"{PREFIX}email:{digest}"
+    return f"{PREFIX}email:{_digest(email)}"
+
+
+def _pair_key(email: str, client: str) -> str:
+    return f"{PREFIX}pair:{_digest(email)}:{client}"
 
 
 def _client_key(client: str) -> str:

@@ -5,6 +5,8 @@ is: a scan may only name a key under its caller's prefix. When the object store 
 presign, the client PUTs the bytes to the gateway's own URL, authorised by an upload
 token: a JWT signed with the shared secret, with its own audience and `typ`, naming the
 key, content type and size, so it is useless as an access token and for any other upload.
+It also names the session and access token it was granted under: it stops working when
+that session ends (sign-out) or the account is deleted, like the access token would.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ class UploadGrant:
     key: str
     content_type: str
     size: int
+    # The session and access token (`jti`) the grant was given under.
+    session_id: str = ""
+    access_jti: str = ""
+    issued_at: int = 0
+    expires_at: int = 0
 
 
 def media_type(content_type: str | None) -> str:
@@ -71,6 +78,8 @@ def sign(secret: str, grant: UploadGrant, ttl: int) -> str:
         "key": grant.key,
         "ct": grant.content_type,
         "size": grant.size,
+        "sid": grant.session_id,
+        "ati": grant.access_jti,
         "iat": now,
         "exp": now + ttl,
     }
@@ -86,9 +95,18 @@ def verify(secret: str, token: str) -> UploadGrant:
             algorithms=["HS256"],
             audience=AUDIENCE,
             issuer=ISSUER,
-            options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+            options={"require": ["exp", "iat", "sub", "aud", "iss", "sid"]},
         )
-        grant = UploadGrant(claims["sub"], claims["key"], claims["ct"], claims["size"])
+        grant = UploadGrant(
+            claims["sub"],
+            claims["key"],
+            claims["ct"],
+            claims["size"],
+            claims["sid"],
+            claims.get("ati", ""),
+            claims["iat"],
+            claims["exp"],
+        )
     except jwt.ExpiredSignatureError:
         raise ApiError(403, "upload_expired", "this upload URL has expired") from None
     except (jwt.InvalidTokenError, KeyError):

@@ -7,13 +7,15 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Protocol, TypeVar
 
 import httpx
 import uvicorn
 from starlette.applications import Starlette
+
+from services.runtime.process import proxy_options
 
 
 class Fake(Protocol):
@@ -44,10 +46,13 @@ class _Server(uvicorn.Server):
 
 
 @asynccontextmanager
-async def serve(app: Starlette, send_buffer: int | None = None) -> AsyncIterator[str]:
+async def serve(
+    app: Starlette, send_buffer: int | None = None, trusted_proxies: Sequence[str] = ()
+) -> AsyncIterator[str]:
     """Serve `app` on a free port; yields its host, `127.0.0.1:<port>`.
 
-    `send_buffer` caps the accepted sockets' kernel send buffer.
+    `send_buffer` caps the accepted sockets' kernel send buffer; forwarded headers are
+    believed from `trusted_proxies` only, as `eco2 run gateway` does.
     """
     sock = socket.socket()
     if send_buffer is not None:  # inherited by accepted sockets (Linux), no autotuning
@@ -55,7 +60,12 @@ async def serve(app: Starlette, send_buffer: int | None = None) -> AsyncIterator
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1, ws_max_size=1 << 20
+        app,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=1,
+        ws_max_size=1 << 20,
+        **proxy_options(trusted_proxies),
     )
     server = _Server(config)
     serving = asyncio.create_task(server.serve(sockets=[sock]))

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from contracts.accounts.v1 import EMAIL_MAX, NICKNAME_MAX, PASSWORD_MAX, Session
-from gateway.bodies.base import Body
+from gateway.bodies.base import Body, free_text
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -17,6 +17,11 @@ class RegisterBody(Body):
     email: str = Field(min_length=3, max_length=EMAIL_MAX)
     password: str = Field(min_length=1, max_length=PASSWORD_MAX)
     nickname: str = Field(min_length=1, max_length=NICKNAME_MAX)
+
+    @field_validator("email", "nickname")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return free_text(value)
 
     @field_validator("email")
     @classmethod
@@ -29,6 +34,11 @@ class RegisterBody(Body):
 class LoginBody(Body):
     email: str = Field(min_length=1, max_length=EMAIL_MAX)
     password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+
+    @field_validator("email")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return free_text(value)
 
 
 class RefreshBody(Body):

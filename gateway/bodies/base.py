@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from pydantic import BaseModel, ConfigDict
+
+# Line breaks and tabs are text; any other control character (NUL first) is not.
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
+
+
+def free_text(value: str) -> str:
+    """`value` NFKC-normalised; ValueError when it holds a control or unassigned character."""
+    for char in value:
+        if char in _ALLOWED_CONTROLS:
+            continue
+        if unicodedata.category(char) in ("Cc", "Cs", "Cn"):
+            raise ValueError(f"control character U+{ord(char):04X} is not allowed")
+    return unicodedata.normalize("NFKC", value)
 
 
 class Body(BaseModel):

@@ -7,12 +7,12 @@ dropoff`), the codes `GET /api/v1/places?accepts=` and the scan's places filter 
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from contracts.places.dropoff import drop_off
 from contracts.places.v1 import Item
 from contracts.scan.v1 import Disposal, ScanResult, ScanView, Status
-from gateway.bodies.base import Body
+from gateway.bodies.base import Body, free_text
 
 
 class ScanBody(Body):
@@ -21,6 +21,11 @@ class ScanBody(Body):
 
     image_key: str = Field(min_length=1, max_length=512)
     hint: str = Field(default="", max_length=500)
+
+    @field_validator("hint")
+    @classmethod
+    def _hint(cls, value: str) -> str:
+        return free_text(value)
 
 
 class ScanAccepted(BaseModel):

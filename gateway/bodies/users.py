@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from contracts.accounts.v1 import NICKNAME_MAX, UserView
-from gateway.bodies.base import Body
+from gateway.bodies.base import Body, free_text
 
 
 class UpdateMeBody(Body):
     nickname: str = Field(min_length=1, max_length=NICKNAME_MAX)
+
+    @field_validator("nickname")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return free_text(value)
 
 
 class ProfileOut(BaseModel):

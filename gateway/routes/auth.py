@@ -18,12 +18,23 @@ BODY_ERRORS = (400, 413, 415, 422)
 
 
 def tokens(session: Session, status: int = 200) -> Response:
-    return JSONResponse(TokensOut.of(session).model_dump(mode="json"), status_code=status)
+    """The tokens of a session; never kept by a cache on the way."""
+    body = TokensOut.of(session).model_dump(mode="json")
+    return JSONResponse(
+        body, status_code=status, headers={"Cache-Control": "no-store", "Pragma": "no-cache"}
+    )
+
+
+def client_address(request: Request) -> str:
+    """The caller's address: the TCP peer's, or what a trusted proxy forwarded (uvicorn,
+    `ECO2_TRUSTED_PROXIES`)."""
+    return request.client.host if request.client else "unknown"
 
 
 async def register(request: Request) -> Response:
     gw = Gateway.of(request)
     body = await read_model(request, RegisterBody, gw.limits.max_body_bytes)
+    await gw.registrations.reserve(client_address(request))
     session = await gw.ask(Register(**body.model_dump()), Session)
     return tokens(session, 201)
 
@@ -31,15 +42,16 @@ async def register(request: Request) -> Response:
 async def login(request: Request) -> Response:
     gw = Gateway.of(request)
     body = await read_model(request, LoginBody, gw.limits.max_body_bytes)
-    client = request.client.host if request.client else "unknown"
-    await gw.limiter.check(body.email, client)
+    client = client_address(request)
+    # Reserved before the password is checked: concurrent guesses cannot outrun the limit.
+    reservation = await gw.limiter.reserve(body.email, client)
     try:
         session = await gw.ask(Login(**body.model_dump()), Session)
     except RemoteError as exc:
-        if exc.code == "invalid_credentials":
-            await gw.limiter.failed(body.email, client)
+        if exc.code != "invalid_credentials":
+            await reservation.release()  # not a guess at the password
         raise
-    await gw.limiter.succeeded(body.email)
+    await gw.limiter.succeeded(reservation, body.email, client)
     return tokens(session)
 
 
@@ -77,7 +89,7 @@ OPERATIONS = (
         RegisterBody,
         response=TokensOut,
         status=201,
-        errors=(*BODY_ERRORS, 409, 503),
+        errors=(*BODY_ERRORS, 409, 429, 503),
     ),
     Operation(
         "POST",

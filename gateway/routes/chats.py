@@ -267,7 +267,7 @@ OPERATIONS = (
         "chats",
         media="text/event-stream",
         auth=True,
-        errors=(400, 401, 404),
+        errors=(400, 401, 404, 429, 503),
         params=(Param("Last-Event-ID", "header", description="the last `id:` received"),),
     ),
     Operation(

@@ -1,7 +1,9 @@
 """`/api/v1/ws`: a WebSocket of the caller's events.
 
 Close codes: 4401 for a missing, invalid, expired or revoked token (at connect or later),
-4408 for a client too slow to take its events. The server sends `{"type": "ping"}` after
+4408 for a client too slow to take its events, 4429 for a user past the cap of open
+streams (`ECO2_STREAM_MAX_PER_USER`, counted with SSE streams; `gateway.streams`), 1013
+for an instance past its stream budget. The server sends `{"type": "ping"}` after
 `ws_heartbeat` idle seconds and answers `{"type": "ping"}` with `{"type": "pong"}`.
 """
 
@@ -15,7 +17,7 @@ import time
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from gateway.auth import InvalidToken, bearer_token
+from gateway.auth import InvalidToken, Principal, bearer_token
 from gateway.context import Gateway
 from gateway.errors import ApiError
 from gateway.realtime import CLOSE_UNAUTHORIZED, PONG, Connection
@@ -25,6 +27,8 @@ log = logging.getLogger(__name__)
 
 # A slow client gets this long to read its backlog and the close frame behind it.
 CLOSE_TIMEOUT = 15.0
+CLOSE_TOO_MANY = 4429  # the user has as many streams open as allowed
+CLOSE_TRY_AGAIN = 1013  # this instance has as many streams open as it can hold
 
 
 async def _send(websocket: WebSocket, connection: Connection, heartbeat: float) -> None:
@@ -50,7 +54,6 @@ async def _receive(websocket: WebSocket, connection: Connection) -> None:
 
 async def events(websocket: WebSocket) -> None:
     gw = Gateway.of(websocket)
-    limits = gw.limits
     await websocket.accept()
     token = bearer_token(websocket, query=True)
     try:
@@ -60,6 +63,18 @@ async def events(websocket: WebSocket) -> None:
     except (InvalidToken, ApiError) as exc:
         await websocket.close(CLOSE_UNAUTHORIZED, str(exc)[:120])
         return
+    try:
+        slot = gw.streams.open(principal.user_id)
+    except ApiError as exc:
+        code = CLOSE_TOO_MANY if exc.status == 429 else CLOSE_TRY_AGAIN
+        await websocket.close(code, exc.message[:120])
+        return
+    with slot:
+        await _serve(websocket, gw, principal)
+
+
+async def _serve(websocket: WebSocket, gw: Gateway, principal: Principal) -> None:
+    limits = gw.limits
     connection = Connection(principal, limits.ws_send_queue)
     gw.hub.add(connection)
     receiver = asyncio.create_task(_receive(websocket, connection))
@@ -92,7 +107,7 @@ OPERATIONS = (
         "GET",
         "/api/v1/ws",
         events,
-        "WebSocket of the caller's events (close 4401 bad token, 4408 too slow)",
+        "WebSocket of the caller's events (close 4401 bad token, 4408 too slow, 4429 too many)",
         "realtime",
         status=101,
         media="",

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from contracts.scan.v1 import CreateScan, GetScan, ListScans, ScanPage, ScanRecord
 from gateway import uploads
+from gateway.bodies.base import free_text
 from gateway.bodies.parsing import is_json, read_form, read_model, validate
 from gateway.bodies.scans import ScanAccepted, ScanBody, ScanPageOut, ScanViewOut, scan_out
 from gateway.context import Gateway
@@ -46,6 +47,10 @@ async def from_form(request: Request, gw: Gateway, user_id: str) -> tuple[str, s
             raise ApiError(422, "invalid_field", "image: a photo file is required")
         if not isinstance(hint, str) or len(hint) > HINT_MAX:
             raise ApiError(422, "invalid_field", f"hint: at most {HINT_MAX} characters")
+        try:
+            hint = free_text(hint)
+        except ValueError as exc:
+            raise ApiError(422, "invalid_field", f"hint: {exc}") from None
         content_type = uploads.accepted(image.content_type)
         data = await image.read(max_image_bytes + 1)
     finally:

@@ -1,4 +1,9 @@
-"""The system routes: liveness, readiness, metrics, and the OpenAPI and AsyncAPI documents."""
+"""The system routes: liveness, readiness, metrics, and the OpenAPI and AsyncAPI documents.
+
+`/metrics` and `/asyncapi.json` (`INTERNAL`) are for operators: the app serves them only
+with `ECO2_INTERNAL_ROUTES` on; otherwise Prometheus scrapes `ECO2_METRICS_PORT`, a port
+of its own that no Ingress routes.
+"""
 
 from __future__ import annotations
 
@@ -54,6 +59,8 @@ async def _check(check: Check, timeout: float) -> bool:
     except Exception:
         return False
 
+
+INTERNAL = frozenset({"/metrics", "/asyncapi.json"})
 
 OPERATIONS = (
     Operation("GET", "/healthz", healthz, "Liveness", media="application/json"),

@@ -1,9 +1,11 @@
 """`/api/v1/uploads`: where a client sends a photo before it asks for a scan of it.
 
 `POST` answers an upload URL: the object store's presigned PUT when it has them (S3),
-otherwise the gateway's own `PUT /api/v1/uploads/<user>/<name>` (`/api/v1/` + the key)
-with a short-lived upload token in the query, which takes exactly the announced size and
-content type (413, 415 or 400 otherwise) and stores the bytes through the object store.
+otherwise the gateway's own `PUT /api/v1/uploads/<user>/<name>` (`/api/v1/` + the key,
+after `ECO2_PUBLIC_URL`, or a path when that is unset; never the request's Host header)
+with a short-lived upload token in the query (which ends with the caller's session),
+which takes exactly the announced size and content type (413, 415 or 400 otherwise) and
+stores the bytes through the object store.
 The bytes themselves are not checked here: the storage worker decodes the image and fails
 the scan if it is not one.
 """
@@ -17,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway import uploads
+from gateway.auth import Principal
 from gateway.bodies.parsing import read_limited, read_model
 from gateway.bodies.uploads import UploadBody, UploadOut
 from gateway.context import Gateway
@@ -40,6 +43,17 @@ async def put_photo(store: Uploads, key: str, data: bytes, content_type: str) ->
     except Exception:
         log.warning("storing upload %s failed", key, exc_info=True)
         raise ApiError(503, "unavailable", "the photo could not be stored; try again") from None
+
+
+async def revoked_check(gw: Gateway, grant: uploads.UploadGrant) -> None:
+    """403 when the session the grant was given under has ended (or the user is gone)."""
+    revocations = gw.verifier.revocations
+    await revocations.ensure_warm()
+    granted = Principal(
+        grant.user_id, grant.session_id, grant.access_jti, grant.issued_at, grant.expires_at
+    )
+    if revocations.is_revoked(granted):
+        raise ApiError(403, "forbidden", "this upload URL ended with the session it was made in")
 
 
 def too_large(limit: int) -> ApiError:
@@ -67,9 +81,12 @@ async def create_upload(request: Request) -> Response:
             expires_in=presigned.expires_in,
         )
     else:
-        grant = uploads.UploadGrant(caller.user_id, key, content_type, body.size)
+        grant = uploads.UploadGrant(
+            caller.user_id, key, content_type, body.size, caller.session_id, caller.jti
+        )
         token = uploads.sign(gw.deps.jwt_secret, grant, ttl)
-        url = f"{str(request.base_url).rstrip('/')}/api/v1/{quote(key)}?token={token}"
+        # Never from the request's Host header: the configured public URL, or a path.
+        url = f"{gw.limits.public_url.rstrip('/')}/api/v1/{quote(key)}?token={token}"
         out = UploadOut(
             key=key,
             upload_url=url,
@@ -84,6 +101,7 @@ async def put_upload(request: Request) -> Response:
     gw = Gateway.of(request)
     max_image_bytes = gw.limits.max_image_bytes
     grant = uploads.verify(gw.deps.jwt_secret, request.query_params.get("token", ""))
+    await revoked_check(gw, grant)
     path = request.path_params
     if f"{uploads.PREFIX}/{path['user_id']}/{path['name']}" != grant.key:
         raise ApiError(403, "forbidden", "this upload URL is for another key")

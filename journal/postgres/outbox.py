@@ -76,6 +76,21 @@ async def enqueue(conn: Connection, schema: str, envelopes: Sequence[Envelope]) 
     await conn.execute("SELECT pg_notify($1, '')", channel(schema))
 
 
+async def erase_published(conn: Connection, schema: str, user_id: str) -> int:
+    """Delete the published rows of `<schema>.outbox` about `user_id` (on their erasure).
+
+    A published row is kept a while only for diagnosis; one naming a deleted user (as the
+    envelope's user or its payload's) may hold their email or nickname, so it goes now.
+    Unpublished rows stay: they still have to be published. How many were deleted.
+    """
+    status: str = await conn.execute(
+        f'DELETE FROM "{_checked(schema)}".outbox WHERE published_at IS NOT NULL'
+        " AND (envelope->>'user_id' = $1 OR envelope->'payload'->>'user_id' = $1)",
+        user_id,
+    )
+    return int(status.rsplit(" ", 1)[-1])
+
+
 class OutboxRelay:
     """Publishes committed outbox rows of one schema; run it as an async context manager."""
 

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 import uuid
 from dataclasses import dataclass
 
@@ -75,15 +76,32 @@ def parse_uuid(value: str) -> uuid.UUID | None:
         return None
 
 
+# Characters that do not display: controls (NUL included), format characters (bidi
+# overrides, zero-width joiners), private use, surrogates, unassigned, line separators.
+_HIDDEN = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
+
+
+def displays(text: str) -> bool:
+    """Whether every character of `text` is one a reader sees (or a plain space)."""
+    return all(unicodedata.category(c) not in _HIDDEN for c in text)
+
+
 def normalize_email(raw: str) -> str:
-    email = raw.strip().lower()
-    if len(email) > EMAIL_MAX or not _EMAIL.match(email):
+    """NFKC, trimmed, lower-cased: look-alike spellings of one address compare equal."""
+    email = unicodedata.normalize("NFKC", raw).strip().casefold()
+    if len(email) > EMAIL_MAX or not displays(email) or not _EMAIL.match(email):
         raise AccountError("invalid_email", "email must look like name@example.com")
     return email
 
 
 def normalize_nickname(raw: str) -> str:
-    nickname = raw.strip()
+    """NFKC and trimmed; refused when it holds characters that do not display."""
+    nickname = unicodedata.normalize("NFKC", raw).strip()
+    if not displays(nickname):
+        raise AccountError(
+            "invalid_nickname",
+            "nickname: control, format (bidi, zero-width) and unassigned characters are refused",
+        )
     if not 1 <= len(nickname) <= NICKNAME_MAX:
         raise AccountError(
             "invalid_nickname", f"nickname must be 1 to {NICKNAME_MAX} characters after trimming"
@@ -94,7 +112,8 @@ def normalize_nickname(raw: str) -> str:
 def nickname_from(candidate: str | None, email: str) -> str:
     """A nickname for a new OAuth user: the provider's, else the email's local part."""
     for raw in (candidate or "", email.split("@", 1)[0]):
-        nickname = raw.strip()[:NICKNAME_MAX].strip()
+        shown = "".join(c for c in unicodedata.normalize("NFKC", raw) if displays(c))
+        nickname = shown.strip()[:NICKNAME_MAX].strip()
         if nickname:
             return nickname
     return "user"

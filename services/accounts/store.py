@@ -155,12 +155,14 @@ class Tx(Statements):
         )
 
     async def erase_user(self, user_id: uuid.UUID, request_id: uuid.UUID) -> datetime:
-        """Delete everything personal; keep an anonymous row so the id is never reused."""
+        """Delete everything personal (the published outbox rows that name the user too:
+        their email and nickname); keep an anonymous row so the id is never reused."""
         await self._conn.execute("DELETE FROM accounts.sessions WHERE user_id = $1", user_id)
         await self._conn.execute(
             "DELETE FROM accounts.password_credentials WHERE user_id = $1", user_id
         )
         await self._conn.execute("DELETE FROM accounts.identities WHERE user_id = $1", user_id)
+        await self.erase_published(str(user_id))
         deleted_at: datetime = await self._conn.fetchval(
             "UPDATE accounts.users SET email = NULL, nickname = NULL, deleted_at = now(),"
             " deleted_by = $2 WHERE id = $1 RETURNING deleted_at",

@@ -40,6 +40,10 @@ class Statements:
         """Add events to the schema's outbox; they are published once this commits."""
         await outbox.enqueue(self._conn, self.schema, envelopes)
 
+    async def erase_published(self, user_id: str) -> int:
+        """Delete the schema's published outbox rows about `user_id` (on their erasure)."""
+        return await outbox.erase_published(self._conn, self.schema, user_id)
+
     async def claim(self, message_id: uuid.UUID) -> bool:
         """Record a message as applied (the inbox); False if it already was."""
         return await inbox.claim(self._conn, self.schema, message_id, self.schema)

@@ -8,6 +8,7 @@ import logging
 import signal
 import socket
 from collections.abc import Generator, Sequence
+from typing import Any
 
 import uvicorn
 from prometheus_client import start_http_server
@@ -38,6 +39,18 @@ def _stop_on_signals() -> asyncio.Event:
     return stop
 
 
+def proxy_options(trusted_proxies: Sequence[str]) -> dict[str, Any]:
+    """uvicorn's forwarded-header options: believed only from `trusted_proxies`.
+
+    uvicorn's own default trusts X-Forwarded-For from 127.0.0.1 (and FORWARDED_ALLOW_IPS),
+    which lets anything on the host pick its client address; here nothing is trusted
+    unless `ECO2_TRUSTED_PROXIES` names it.
+    """
+    if not trusted_proxies:
+        return {"proxy_headers": False, "forwarded_allow_ips": []}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(trusted_proxies)}
+
+
 async def _serve_http(app: Starlette, settings: Settings, stop: asyncio.Event) -> None:
     config = uvicorn.Config(
         app,
@@ -47,6 +60,7 @@ async def _serve_http(app: Starlette, settings: Settings, stop: asyncio.Event) -
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=max(int(settings.shutdown_grace), 1),
+        **proxy_options(settings.trusted_proxies),
     )
     server = _Server(config)
     serving = asyncio.create_task(server.serve(sockets=[_listen(settings)]))

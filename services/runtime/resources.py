@@ -93,7 +93,14 @@ def build_redis(settings: Settings) -> aioredis.Redis:
             redis: aioredis.Redis = fakeredis.FakeAsyncRedis()
             return redis
         case _:
-            return aioredis.from_url(settings.redis_url)
+            # A burst past the pool waits (up to the request timeout) for a connection
+            # rather than failing; SSE's blocking reads use a pool of their own.
+            pool = aioredis.BlockingConnectionPool.from_url(
+                settings.redis_url,
+                max_connections=settings.redis_pool_size,
+                timeout=settings.request_timeout,
+            )
+            return aioredis.Redis.from_pool(pool)
 
 
 def jwt_secret(settings: Settings) -> str:

@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     bus_url: str = "memory://"
     database_url: str = "embedded://"
     redis_url: str = "memory://"
+    # Connections of a process's Redis pool for request handling (a request past it waits).
+    redis_pool_size: int = Field(default=100, ge=1)
     object_store_url: str = ""
     # S3-compatible endpoint (MinIO, moto); unset, AWS_ENDPOINT_URL or AWS itself.
     # Credentials and region come from the standard AWS_* variables.
@@ -147,9 +149,29 @@ class Settings(BaseSettings):
 
     # Gateway limits.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Failed sign-ins in a window: per (email, client address) pair, per client address,
+    # and per email from every address (so that an attacker cannot lock the owner out).
     login_max_failures: int = Field(default=5, ge=1)
     login_max_failures_per_client: int = Field(default=50, ge=1)
+    login_max_failures_per_email: int = Field(default=100, ge=1)
     login_failure_window: int = Field(default=15 * 60, ge=1)
+    # Registrations per client address in `registration_window` seconds.
+    registration_max_per_client: int = Field(default=20, ge=1)
+    registration_window: int = Field(default=600, ge=1)
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (the ingress, a load
+    # balancer): a JSON list of addresses or networks; `["*"]` trusts every peer. Empty:
+    # the client address is the TCP peer's and forwarded headers are ignored.
+    trusted_proxies: tuple[str, ...] = ()
+    # Serve `/metrics` and `/asyncapi.json` on the gateway's HTTP listener as well (off:
+    # metrics are on ECO2_METRICS_PORT only, which no Ingress routes).
+    internal_routes: bool = False
+    # Where clients reach the API (`https://api.example.com`), for the URLs the gateway
+    # hands out (photo uploads); unset, they are paths to resolve against the API's URL.
+    public_url: str = ""
+    # Long-lived streams (SSE and WebSockets): open at once per user, and per gateway
+    # instance (also the size of the Redis pool their blocking reads use).
+    stream_max_per_user: int = Field(default=8, ge=1)
+    stream_max_open: int = Field(default=200, ge=1)
     ws_send_queue: int = Field(default=256, ge=1)
     ws_heartbeat: float = Field(default=20.0, gt=0)
     event_log_retention: int = Field(default=24 * 3600, ge=60)
@@ -196,6 +218,11 @@ class Settings(BaseSettings):
     @classmethod
     def _s3_endpoint(cls, value: str | None) -> str | None:
         return None if value is None else _scheme(value, ("http", "https"), "the S3 endpoint")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        return value and _scheme(value, ("http", "https"), "the public URL")
 
     @field_validator("openai_base_url")
     @classmethod

@@ -171,7 +171,9 @@ class Tx(Statements):
         )
 
     async def erase(self, user_id: str) -> int:
-        """Delete the user's scans and idempotency keys; how many scans there were."""
+        """Delete the user's scans, idempotency keys and published outbox rows (their image
+        keys and hints); how many scans there were."""
         await self._conn.execute("DELETE FROM scan.idempotency_keys WHERE user_id = $1", user_id)
+        await self.erase_published(user_id)
         status: str = await self._conn.execute("DELETE FROM scan.scans WHERE user_id = $1", user_id)
         return int(status.rsplit(" ", 1)[-1])

@@ -47,6 +47,8 @@ def system_settings(
         "password_hash_iterations": 1,
         "request_timeout": 5.0,
         "shutdown_grace": 1.0,
+        # Every test user registers from the one loopback address.
+        "registration_max_per_client": 10_000,
         **overrides,
     }
     return load_settings(**values)

@@ -36,7 +36,13 @@ SECRET = "test-secret-" + "x" * 40
 
 
 def gateway_settings(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {"jwt_secret": SECRET, "request_timeout": 5.0, **overrides}
+    values: dict[str, Any] = {
+        "jwt_secret": SECRET,
+        "request_timeout": 5.0,
+        # Every test user registers from the one loopback address.
+        "registration_max_per_client": 10_000,
+        **overrides,
+    }
     return Settings(**values)
 
 
@@ -124,7 +130,9 @@ async def gateway_system(
                 bus.subscribe(subscription)
             await bus.start()
             stack.push_async_callback(bus.close)
-            host = await stack.enter_async_context(serve(app, send_buffer))
+            host = await stack.enter_async_context(
+                serve(app, send_buffer, settings.trusted_proxies)
+            )
             served.append(Instance(host, bus))
         yield GatewaySystem(settings, registry, redis, tool, accounts, served)
 

@@ -22,7 +22,7 @@ from tests.e2e.gateway_system import (
 
 @pytest.fixture
 async def system() -> AsyncIterator[GatewaySystem]:
-    settings = gateway_settings(login_max_failures=3, max_body_bytes=2048)
+    settings = gateway_settings(login_max_failures=3, max_body_bytes=2048, internal_routes=True)
     async with gateway_system(settings, memory_buses(), fake_redis(), instances=2) as built:
         yield built
 

@@ -202,26 +202,6 @@ async def test_sse_streams_a_scan_in_order_and_resumes_exactly(system: GatewaySy
         assert unauthenticated.status_code == 401
 
 
-async def test_sse_waits_for_a_scan_that_has_no_event_yet(system: GatewaySystem) -> None:
-    scan_id = f"scan-{uuid.uuid4().hex[:8]}"
-    async with system.gateway.client() as client:
-        owner = await register(client)
-        user = owner["user"]["id"]
-
-        async def later() -> None:
-            await asyncio.sleep(0.3)
-            await system.publish(progress(scan_id, user, 50), user)
-            await system.publish(progress(scan_id, user, 50), user)
-            await asyncio.sleep(0.3)
-            await system.publish(failed(scan_id, user), user)
-
-        publishing = asyncio.create_task(later())
-        status, events = await sse(client, scan_id, owner)
-        await publishing
-        assert status == 200
-        assert [e["event"] for e in events] == ["progress", "progress", "failed"]
-
-
 async def test_an_event_delivered_twice_is_logged_once(system: GatewaySystem) -> None:
     scan_id = f"scan-{uuid.uuid4().hex[:8]}"
     async with system.gateway.client() as client:

@@ -9,9 +9,9 @@ Calls carry a valid access token (schemathesis strips it for its unauthenticated
 after a case that signs the user out or deletes them, a new user is registered.
 
 Only the operations tagged `system`, `auth` and `users` are fuzzed: the others need
-services this system does not run (scans, uploads, recycling, characters), and the
-WebSocket route and the scan events stream (SSE, which waits `sse_wait_unknown` = 10 s
-for a scan nobody started before its 404) are not plain request/response HTTP.
+services this system does not run (scans, uploads, recycling, characters, and the scan
+events stream, which asks the scan service about a scan with no event yet), and the
+WebSocket route is not plain request/response HTTP.
 """
 
 from __future__ import annotations

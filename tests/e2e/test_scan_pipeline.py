@@ -59,6 +59,7 @@ COMMON: dict[str, str] = {
     "password_hash_iterations": "1",
     "request_timeout": "5",
     "shutdown_grace": "2",
+    "internal_routes": "true",  # /metrics on the gateway's HTTP port, read below
 }
 
 

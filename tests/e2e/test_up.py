@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 async def start_up(workdir: Path, port: int, log: str) -> Eco2Process:
     process = await spawn(
         [ECO2, "up"],
-        {"ECO2_HTTP_PORT": str(port), "ECO2_LOG_LEVEL": "INFO"},
+        {"ECO2_HTTP_PORT": str(port), "ECO2_LOG_LEVEL": "INFO", "ECO2_INTERNAL_ROUTES": "true"},
         workdir / log,
         cwd=workdir,
     )

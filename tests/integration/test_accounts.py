@@ -231,6 +231,9 @@ async def test_an_account_from_sign_up_to_erasure(accounts: Harness) -> None:
         assert left == 0, table
     await asyncio.sleep(0.2)
     assert sum(e.type == "user.deleted" for e in accounts.events) == 1
+    # The published events that named the user (with their email) are gone too.
+    kept = await accounts.db.fetch("SELECT type, envelope::text AS text FROM accounts.outbox")
+    assert not [row["type"] for row in kept if "mina@example.com" in row["text"].lower()]
 
 
 async def test_registration_rules(accounts: Harness) -> None:

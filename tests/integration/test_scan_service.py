@@ -284,6 +284,9 @@ async def test_user_deleted_erases_that_users_scans(service: Harness) -> None:
     user, other = new_user(), new_user()
     mine = (await service.create(user, key="k")).scan.id
     theirs = (await service.create(other)).scan.id
+    unpublished = "SELECT count(*) FROM scan.outbox WHERE published_at IS NULL"
+    while await service.db.fetchval(unpublished):
+        await asyncio.sleep(0.02)
     await service.deliver(new_envelope(UserDeleted(user_id=user), user_id=user), times=2)
     assert await service.fails(GetScan(user_id=user, scan_id=mine)) == "not_found"
     page: ScanPage = await service.ask(ListScans(user_id=user))
@@ -293,3 +296,6 @@ async def test_user_deleted_erases_that_users_scans(service: Harness) -> None:
         "SELECT count(*) FROM scan.idempotency_keys WHERE user_id = $1", user
     )
     assert keys == 0
+    about = "SELECT count(*) FROM scan.outbox WHERE envelope->'payload'->>'user_id' = $1"
+    assert await service.db.fetchval(about, user) == 0  # image keys and hints gone
+    assert await service.db.fetchval(about, other) > 0

@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 from starlette.requests import Request
 
-from gateway.bodies.auth import LogoutBody, RegisterBody
+from gateway.bodies.auth import LoginBody, LogoutBody, RegisterBody
+from gateway.bodies.base import Body
 from gateway.bodies.parsing import read_json, read_model
+from gateway.bodies.scans import ScanBody
+from gateway.bodies.users import UpdateMeBody
 from gateway.errors import ApiError
 
 
@@ -75,3 +78,32 @@ async def test_an_optional_body_may_be_empty() -> None:
     body = await read_json(request(b'{"refresh_token": "r"}'), LogoutBody, 1024, optional=True)
     assert body is not None
     assert body.refresh_token == "r"
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "body"),
+    [
+        (
+            RegisterBody,
+            "nickname",
+            b'{"email": "a@b.co", "password": "pw", "nickname": "K\\u0000im"}',
+        ),
+        (RegisterBody, "email", b'{"email": "a\\u0000@b.co", "password": "pw", "nickname": "Kim"}'),
+        (LoginBody, "email", b'{"email": "a\\u0000@b.co", "password": "pw"}'),
+        (UpdateMeBody, "nickname", b'{"nickname": "\\u0000"}'),
+        (ScanBody, "hint", b'{"image_key": "uploads/u/x.jpg", "hint": "a\\u0000b"}'),
+    ],
+)
+async def test_a_nul_character_is_422_naming_the_field(
+    model: type[Body], field: str, body: bytes
+) -> None:
+    with pytest.raises(ApiError) as caught:
+        await read_model(request(body), model, 1024)
+    assert caught.value.status == 422
+    assert caught.value.message.startswith(f"{field}:")
+
+
+async def test_text_fields_are_nfkc_normalised() -> None:
+    body = b'{"image_key": "uploads/u/x.jpg", "hint": "\\uff42ottle\\nlabel"}'
+    scan = await read_model(request(body), ScanBody, 1024)
+    assert scan.hint == "bottle\nlabel"

@@ -37,6 +37,30 @@ def test_malformed_emails_are_refused(raw: str) -> None:
     assert code_of(lambda: normalize_email(raw)) == "invalid_email"
 
 
+def test_look_alike_emails_are_one_address() -> None:
+    # Fullwidth letters and a Kelvin sign (K) normalise to the plain address.
+    assert normalize_email("\uff2dina@example.com") == "mina@example.com"
+    assert normalize_email("\u212aim@example.com") == "kim@example.com"
+
+
+@pytest.mark.parametrize("raw", ["mi\x00na@example.com", "mi\u200bna@example.com"])
+def test_emails_with_hidden_characters_are_refused(raw: str) -> None:
+    assert code_of(lambda: normalize_email(raw)) == "invalid_email"
+
+
+@pytest.mark.parametrize(
+    "raw", ["Ki\x00m", "Kim\u202egnp.exe", "K\u200bim", "Ki\u2028m", "\x07bell"]
+)
+def test_nicknames_that_do_not_display_are_refused(raw: str) -> None:
+    assert code_of(lambda: normalize_nickname(raw)) == "invalid_nickname"
+
+
+def test_nicknames_are_normalised() -> None:
+    assert normalize_nickname("\uff2bim") == "Kim"  # fullwidth K
+    assert normalize_nickname("수지 🌱") == "수지 🌱"
+    assert nickname_from("Ki\u200bm\u202e", "m@example.com") == "Kim"
+
+
 def test_nicknames_are_trimmed_and_bounded() -> None:
     assert normalize_nickname("  수지  ") == "수지"
     assert code_of(lambda: normalize_nickname("   ")) == "invalid_nickname"
