@@ -78,6 +78,12 @@ class Dispatcher:
         except ContractError as exc:
             reply = self._error_reply(delivery, None, exc.reason, str(exc))
             return DeadLetter(exc.reason, str(exc), reply), "invalid"
+        if delivery.routing_key and delivery.routing_key != envelope.type:
+            # Routing is by type: a valid envelope under another type's key is a publisher's
+            # mistake, and its handler (bound to the key) would take it for what it is not.
+            detail = f"routing key {delivery.routing_key} carries a {envelope.type} envelope"
+            reply = self._error_reply(delivery, envelope, "unknown_type", detail)
+            return DeadLetter("unknown_type", detail, reply), "invalid"
         if attempt > self._policy.max_attempts:
             detail = f"delivered {attempt} times, limit {self._policy.max_attempts}"
             reply = self._error_reply(delivery, envelope, "attempts_exhausted", detail)
