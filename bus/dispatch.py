@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bus import telemetry
 from bus.codec import Delivery
 from bus.policy import RetryPolicy
-from bus.ports import Handler, Message, Reject, RequestFailed, Retry
+from bus.ports import UNAVAILABLE, Handler, Message, Reject, RequestFailed, Retry, Unavailable
 from contracts import ContractError, Envelope, Registry, derive_id, new_envelope
 from contracts.errors.v1 import ErrorReply
 
@@ -103,6 +103,11 @@ class Dispatcher:
             return DeadLetter("rejected", exc.reason, reply), envelope.type
         except Retry as exc:
             return self._retry(delivery, envelope, attempt, exc.reason, exc.delay), envelope.type
+        except Unavailable as exc:  # expected in an outage: one line, no traceback
+            log.warning("handler %s: %s attempt %d: %s", self.group, envelope.type, attempt, exc)
+            reason = f"{type(exc).__name__}: {exc}"
+            outcome = self._retry(delivery, envelope, attempt, reason, None, UNAVAILABLE)
+            return outcome, envelope.type
         except Exception as exc:
             log.warning(
                 "handler %s failed on %s attempt %d",
@@ -129,10 +134,11 @@ class Dispatcher:
         attempt: int,
         reason: str,
         requested: float | None,
+        code: str = "internal_error",
     ) -> Outcome:
         if delivery.reply_to:
             # A waiting caller has its own timeout; answering now beats retrying behind it.
-            reply = self._error_reply(delivery, envelope, "internal_error", reason)
+            reply = self._error_reply(delivery, envelope, code, reason)
             assert reply is not None
             return reply
         if self._policy.exhausted(attempt):
