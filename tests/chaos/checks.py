@@ -74,6 +74,13 @@ class Tally:
         if status.endswith(" 0"):
             self.dropped += 1
 
+    async def finished(self, count: int, poison: set[str]) -> bool:
+        """Every scan has its outcome downstream, and every journal shipped its entries."""
+        assert self.pool is not None
+        effects = await self.pool.fetchval("SELECT count(DISTINCT scan_id) FROM effects")
+        synced = await self.pool.fetchval("SELECT count(*) FROM journal.outcomes")
+        return bool(effects >= count and synced >= 2 * count - len(poison))
+
 
 @dataclass
 class Report:
@@ -155,6 +162,27 @@ async def open_entries(fleet: Fleet) -> int:
         s.by_state[State.RECEIVED] + s.by_state[State.PROCESSING]
         for s in await journal_stats(fleet)
     )
+
+
+async def settle(fleet: Fleet) -> None:
+    """Calm: every worker up long enough for crash recovery to finish the entries its
+    journal holds open for messages another replica finished meanwhile; then stop."""
+    await fleet.revive()
+    async with asyncio.timeout(60):
+        while await open_entries(fleet):
+            await asyncio.sleep(0.5)
+            await fleet.revive()
+    await fleet.stop()
+
+
+def assert_no_outcome_changed(report: Report, count: int, poison: set[str]) -> None:
+    """What every chaos run must end with, whatever it broke on the way."""
+    assert (report.lost, report.duplicated, report.unexpected) == (0, 0, 0), report.lines()
+    assert report.effects == count
+    assert report.dead_lettered == len(poison)
+    assert report.open_in_journals == 0
+    assert report.rewards > 0
+    assert report.rewards_unlike_grants == 0, report.lines()
 
 
 async def wait_for_queues(env: Env, names: list[str]) -> None:
