@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bus import telemetry
 from bus.codec import Delivery
 from bus.policy import RetryPolicy
-from bus.ports import Handler, Message, Reject, RequestFailed, Retry
+from bus.ports import UNAVAILABLE, Handler, Message, Reject, RequestFailed, Retry, Unavailable
 from contracts import ContractError, Envelope, Registry, derive_id, new_envelope
 from contracts.errors.v1 import ErrorReply
 
@@ -78,6 +78,12 @@ class Dispatcher:
         except ContractError as exc:
             reply = self._error_reply(delivery, None, exc.reason, str(exc))
             return DeadLetter(exc.reason, str(exc), reply), "invalid"
+        if delivery.routing_key and delivery.routing_key != envelope.type:
+            # Routing is by type: a valid envelope under another type's key is a publisher's
+            # mistake, and its handler (bound to the key) would take it for what it is not.
+            detail = f"routing key {delivery.routing_key} carries a {envelope.type} envelope"
+            reply = self._error_reply(delivery, envelope, "unknown_type", detail)
+            return DeadLetter("unknown_type", detail, reply), "invalid"
         if attempt > self._policy.max_attempts:
             detail = f"delivered {attempt} times, limit {self._policy.max_attempts}"
             reply = self._error_reply(delivery, envelope, "attempts_exhausted", detail)
@@ -97,6 +103,11 @@ class Dispatcher:
             return DeadLetter("rejected", exc.reason, reply), envelope.type
         except Retry as exc:
             return self._retry(delivery, envelope, attempt, exc.reason, exc.delay), envelope.type
+        except Unavailable as exc:  # expected in an outage: one line, no traceback
+            log.warning("handler %s: %s attempt %d: %s", self.group, envelope.type, attempt, exc)
+            reason = f"{type(exc).__name__}: {exc}"
+            outcome = self._retry(delivery, envelope, attempt, reason, None, UNAVAILABLE)
+            return outcome, envelope.type
         except Exception as exc:
             log.warning(
                 "handler %s failed on %s attempt %d",
@@ -123,10 +134,11 @@ class Dispatcher:
         attempt: int,
         reason: str,
         requested: float | None,
+        code: str = "internal_error",
     ) -> Outcome:
         if delivery.reply_to:
             # A waiting caller has its own timeout; answering now beats retrying behind it.
-            reply = self._error_reply(delivery, envelope, "internal_error", reason)
+            reply = self._error_reply(delivery, envelope, code, reason)
             assert reply is not None
             return reply
         if self._policy.exhausted(attempt):

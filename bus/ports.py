@@ -80,6 +80,15 @@ class Reject(Exception):
         self.reason = reason
 
 
+class Unavailable(Exception):
+    """A dependency (the database, Redis) is down or dropped its connection: try again later.
+
+    Retried like any failure for an event; a request is answered at once with the code
+    `unavailable`, which a caller takes as transient (`is_transient`) and the gateway
+    answers with 503 and `Retry-After`.
+    """
+
+
 class RequestFailed(Exception):
     """A query handler's answer that the request failed with a stable `code`."""
 
@@ -111,6 +120,26 @@ class RemoteError(BusError):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+
+# --- transient or definite: decided here, once ---------------------------------------
+
+UNAVAILABLE = "unavailable"
+# Codes of an `error.reply` that say nothing about the request itself, only that it could
+# not be served now: asking again may answer differently. Every other code is the domain's
+# definite answer (`contracts/<domain>/errors.py`), and asking again answers the same.
+TRANSIENT_CODES = frozenset({UNAVAILABLE, "internal_error", "attempts_exhausted"})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a failed request (or step) may succeed if tried again.
+
+    A timeout, an unconfirmed publish, a dependency outage and an error reply with a
+    transient code are; a domain's coded answer (`not_found`, `no_character`) is not.
+    """
+    if isinstance(exc, RemoteError):
+        return exc.code in TRANSIENT_CODES
+    return isinstance(exc, BusError | Unavailable | OSError | TimeoutError)
 
 
 # --- the ports -----------------------------------------------------------------------

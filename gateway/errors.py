@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bus.ports import BusError, RemoteError, RequestTimeout
+from bus.ports import UNAVAILABLE, BusError, RemoteError, RequestTimeout, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,8 @@ REMOTE_STATUS = {
 }
 
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="eco2"'}
+# A dependency that is down (the bus, or a service's database or Redis) answers this.
+RETRY_LATER = {"Retry-After": "1"}
 
 
 class ApiError(Exception):
@@ -78,7 +80,16 @@ def unauthorized(message: str, code: str = "unauthorized") -> ApiError:
     return ApiError(401, code, message, dict(BEARER_CHALLENGE))
 
 
+def unavailable(what: str) -> ApiError:
+    """A 503 with `Retry-After`: the request was fine, a dependency of it is down."""
+    message = f"a service needed for this request {what}; try again"
+    return ApiError(503, UNAVAILABLE, message, dict(RETRY_LATER))
+
+
 def from_remote(exc: RemoteError) -> ApiError:
+    if exc.code == UNAVAILABLE:  # the service is up, its database or cache is not
+        log.warning("a service is unavailable: %s", exc.message)
+        return unavailable("is unavailable")
     status = REMOTE_STATUS.get(exc.code)
     if status is None:
         log.warning("unexpected error reply %s: %s", exc.code, exc.message)
@@ -116,8 +127,12 @@ async def on_remote_error(request: Request, exc: Exception) -> Response:
 async def on_bus_error(request: Request, exc: Exception) -> Response:
     reason = "timed out" if isinstance(exc, RequestTimeout) else "is unreachable"
     log.warning("bus %s on %s %s: %s", reason, request.method, request.url.path, exc)
-    message = f"a service needed for this request {reason}; try again"
-    return error_response(request, 503, "unavailable", message, {"Retry-After": "1"})
+    return await on_api_error(request, unavailable(reason))
+
+
+async def on_unavailable(request: Request, exc: Exception) -> Response:
+    log.warning("unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return await on_api_error(request, unavailable("is unavailable"))
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
@@ -130,5 +145,6 @@ HANDLERS = {
     HTTPException: on_http_error,
     RemoteError: on_remote_error,
     BusError: on_bus_error,
+    Unavailable: on_unavailable,
     Exception: on_unexpected,
 }

@@ -45,3 +45,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=int(os.environ.get("ECO2_CHAOS_TASKS", "2000")),
         help="tasks the chaos suite publishes (default 2000, or ECO2_CHAOS_TASKS)",
     )
+    parser.addoption(
+        "--chaos-db-tasks",
+        type=int,
+        default=int(os.environ.get("ECO2_CHAOS_DB_TASKS", "120")),
+        help="tasks the database-connection chaos test publishes (default 120)",
+    )

@@ -50,6 +50,26 @@ from contracts.errors.v1 import ErrorReply
 
 log = logging.getLogger(__name__)
 
+
+class _ReconnectNoise(logging.Filter):
+    """aio-pika and aiormq report one lost connection as a WARNING with a traceback and an
+    ERROR per channel ("Callback ... error: RuntimeError: ... closed", whose arguments
+    cannot even be formatted). The robust connection recovers it by itself, so those
+    records are dropped; the bus logs the loss and the recovery as one WARNING."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "aiormq.connection" and str(record.msg).startswith("Cancelling cause"):
+            return False
+        if record.name == "aio_pika.tools" and str(record.msg).startswith("Callback %r error"):
+            args = record.args if isinstance(record.args, tuple) else ()
+            return not (len(args) == 3 and "closed" in str(args[2]))
+        return True
+
+
+_NOISE = _ReconnectNoise()
+for _name in ("aiormq.connection", "aio_pika.tools"):
+    logging.getLogger(_name).addFilter(_NOISE)
+
 # Headers the broker adds; a copy we republish (retry, dead letter) starts clean of them.
 _BROKER_HEADERS = (
     "x-delivery-count",
@@ -91,6 +111,8 @@ class RabbitBus:
         self._delivery_limit = delivery_limit
         self._url = url
         self._connection: AbstractRobustConnection | None = None
+        self._lost_at: float | None = None  # when the connection was lost, until recovered
+        self._lost_because: BaseException | None = None
         self._groups: list[tuple[GroupTopology, Dispatcher, int]] = []
         self._consumers: list[tuple[AbstractQueue, str]] = []
         self._in_flight = 0
@@ -123,6 +145,20 @@ class RabbitBus:
         prefetch = subscription.prefetch or self._prefetch
         self._groups.append((group, dispatcher, prefetch))
 
+    def _on_lost(self, _: Any, exc: BaseException | None = None) -> None:
+        if self._started and self._lost_at is None:
+            self._lost_at, self._lost_because = time.monotonic(), exc
+
+    def _on_recovered(self, _: Any) -> None:
+        if self._lost_at is not None:
+            took = time.monotonic() - self._lost_at
+            log.warning(
+                "RabbitMQ connection lost (%s) and recovered in %.1f s",
+                self._lost_because or "closed",
+                took,
+            )
+        self._lost_at, self._lost_because = None, None
+
     async def start(self) -> None:
         self._started = True
         try:
@@ -131,6 +167,8 @@ class RabbitBus:
                 reconnect_interval=1.0,
                 client_properties={"connection_name": f"eco2 {self._reply_queue}"},
             )
+            connection.close_callbacks.add(self._on_lost)
+            connection.reconnect_callbacks.add(self._on_recovered)
             publishing = await connection.channel(publisher_confirms=True)
             self._exchanges = await topology.declare_exchanges(publishing)
             # Requests and replies travel on a channel without confirms; handlers may

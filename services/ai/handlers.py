@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from bus.ports import Message, Publisher, Reject, RemoteError, Requester
+from bus.ports import Message, Publisher, Reject, RemoteError, Requester, is_transient
 from contracts import Payload, derive_id, new_envelope
 from contracts.character.v1 import Grant, Granted
 from contracts.recycling.v1 import (
@@ -165,7 +165,9 @@ async def pipeline(
         agreeing = await item()
         try:
             reply = await requester.request(query, timeout=request_timeout)
-        except RemoteError as exc:  # an answer, not an outage: asking again answers the same
+        except RemoteError as exc:
+            if is_transient(exc):
+                raise  # an outage, not an answer: the bus retries the step
             if exc.code != "not_found":
                 log.warning("no rules for %s: %s", task.scan_id, exc)
             return RulesStep(rules=None, item=agreeing)
@@ -189,7 +191,10 @@ async def pipeline(
             reply = await requester.request(
                 new_envelope(grant, cause=cause), timeout=request_timeout
             )
-        except RemoteError as exc:  # no_character, or a refusal (deleted user, conflict)
+        except RemoteError as exc:
+            if is_transient(exc):
+                raise  # not an answer: the grant is retried, and the journal keeps it once
+            # A definite answer: no_character, or a refusal (deleted user, conflict).
             if exc.code != "no_character":
                 log.warning("no reward for %s: %s", task.scan_id, exc)
             return RewardStep(reward=None)

@@ -5,17 +5,20 @@ Each `match` below is where an adapter is chosen; nothing else in the code picks
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import asyncpg
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from bus.memory import MemoryBus
 from bus.policy import RetryPolicy
@@ -35,6 +38,14 @@ from services.runtime.settings import Settings
 
 if TYPE_CHECKING:
     from objects.s3 import S3ObjectStore
+
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Idle Redis connections are pinged before use after this many seconds.
+REDIS_HEALTH_CHECK_INTERVAL = 10
 
 
 class ResourceError(Exception):
@@ -99,8 +110,32 @@ def build_redis(settings: Settings) -> aioredis.Redis:
                 settings.redis_url,
                 max_connections=settings.redis_pool_size,
                 timeout=settings.request_timeout,
+                health_check_interval=REDIS_HEALTH_CHECK_INTERVAL,
+                retry=RetryOnce(),
             )
             return aioredis.Redis.from_pool(pool)
+
+
+class RetryOnce(Retry):
+    """redis-py's retry, once and at once, on a connection error or timeout, logged: a
+    connection Redis dropped (killed, or timed out while idle) is replaced and the command
+    sent again on the new one, instead of failing the request that met it."""
+
+    def __init__(self) -> None:
+        super().__init__(NoBackoff(), 1)
+
+    async def call_with_retry(
+        self,
+        do: Callable[[], Awaitable[T]],
+        fail: Callable[..., Any],
+        is_retryable: Callable[[Exception], bool] | None = None,
+        with_failure_count: bool = False,
+    ) -> T:
+        async def logged(error: Exception, *count: int) -> None:
+            log.warning("Redis connection failed (%s); trying again on a new one", error)
+            await fail(error, *count)
+
+        return await super().call_with_retry(do, logged, is_retryable, with_failure_count)
 
 
 def jwt_secret(settings: Settings) -> str:

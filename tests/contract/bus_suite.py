@@ -280,6 +280,7 @@ class BusContract:
             (b"unknown", "unknown_type"),
             (b"future", "unsupported_version"),
             (b"badpayload", "malformed"),
+            (b"wrongtype", "unknown_type"),
         ],
     )
     async def test_unreadable_message_is_dead_lettered_and_the_consumer_keeps_going(
@@ -299,10 +300,13 @@ class BusContract:
             body = good.model_copy(update={"version": 99}).model_dump_json().encode()
         elif body == b"badpayload":
             body = good.model_copy(update={"payload": {"text": 5}}).model_dump_json().encode()
+        elif body == b"wrongtype":  # valid, but not the type its routing key names
+            body = new_envelope(Other(n=1)).model_dump_json().encode()
         await harness.publish_raw("testbus.note", body, {})
         await bus.publish(good)
-        await eventually(lambda: seen.texts() == ["good"])
+        await eventually(lambda: len(seen.seen) == 1)
         [dead] = await harness.dead_letters(group, expect=1)
+        assert seen.texts() == ["good"]  # the handler never saw the unreadable one
         assert dead.reason == reason
         assert dead.body == body
         assert dead.routing_key == "testbus.note"

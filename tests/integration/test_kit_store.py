@@ -1,5 +1,6 @@
 """The kit's PostgreSQL store against a real server: a transaction commits or leaves
-nothing, its outbox and inbox statements run in it, and a lock key makes them take turns."""
+nothing, its outbox and inbox statements run in it, and a lock key makes them take turns;
+connections the server ends are replaced, and an outage is `Unavailable`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bus.ports import Unavailable
 from contracts import new_envelope
 from contracts.system.v1 import Ping
 from services.kit.store import PostgresStore, Statements
@@ -32,18 +34,31 @@ class Tx(Statements):
     async def add(self, text: str) -> None:
         await self._conn.execute("INSERT INTO notes.notes (text) VALUES ($1)", text)
 
+    async def pid(self) -> int:
+        return self._conn.get_server_pid()
+
+
+class Store(PostgresStore[Tx]):
+    async def texts(self) -> list[str]:
+        return [r["text"] for r in await self._pool.fetch("SELECT text FROM notes.notes")]
+
 
 class Boom(Exception):
     pass
 
 
 @pytest.fixture
-async def pool(postgres_url: str, tmp_path: Path) -> AsyncIterator[asyncpg.Pool]:
+async def database(postgres_url: str, tmp_path: Path) -> AsyncIterator[str]:
     (tmp_path / "0001_notes.sql").write_text(MIGRATION)
     async with fresh_database(postgres_url, "eco2_kit") as url:
         await migrate(url, discover("notes", tmp_path))
-        async with asyncpg.create_pool(url, min_size=1, max_size=4) as pool:
-            yield pool
+        yield url
+
+
+@pytest.fixture
+async def pool(database: str) -> AsyncIterator[asyncpg.Pool]:
+    async with asyncpg.create_pool(database, min_size=1, max_size=4) as pool:
+        yield pool
 
 
 async def counts(pool: asyncpg.Pool) -> tuple[int, int, int]:
@@ -123,3 +138,75 @@ async def test_transactions_of_one_lock_key_take_turns(pool: asyncpg.Pool) -> No
     release.set()
     await asyncio.gather(holding, waiting)
     assert order == ["other key", "first", "second"]
+
+
+async def _kill(pool: asyncpg.Pool, pids: set[int]) -> None:
+    """End server backends as pg_terminate_backend does in an outage or a failover."""
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT pg_terminate_backend(p) FROM unnest($1::int[]) AS p", list(pids))
+
+
+async def _pooled_pids(pool: asyncpg.Pool) -> set[int]:
+    conns = [await pool.acquire() for _ in range(pool.get_max_size())]
+    try:
+        return {conn.get_server_pid() for conn in conns}
+    finally:
+        for conn in conns:
+            await pool.release(conn)
+
+
+@pytest.fixture
+async def store_pool(database: str) -> AsyncIterator[asyncpg.Pool]:
+    """A second pool for the store, so killing its backends spares the test's own."""
+    async with asyncpg.create_pool(database, min_size=2, max_size=2) as own:
+        yield own
+
+
+async def test_pooled_connections_the_server_dropped_are_replaced_and_the_work_done(
+    pool: asyncpg.Pool, store_pool: asyncpg.Pool
+) -> None:
+    store = Store(store_pool, Tx)
+    await _kill(pool, await _pooled_pids(store_pool))
+    async with store.transaction() as tx:  # BEGIN meets a dead connection, then a live one
+        await tx.add("after")
+    await _kill(pool, await _pooled_pids(store_pool))
+    assert await store.texts() == ["after"]  # the read is tried once more, too
+    assert await counts(pool) == (1, 0, 0)
+
+
+async def test_a_transaction_the_server_drops_midway_is_unavailable_and_leaves_nothing(
+    pool: asyncpg.Pool, store_pool: asyncpg.Pool
+) -> None:
+    store = Store(store_pool, Tx)
+
+    async def killed_midway() -> None:
+        async with store.transaction() as tx:
+            await tx.add("lost")
+            await _kill(pool, {await tx.pid()})
+            await tx.add("never")
+
+    with pytest.raises(Unavailable, match="PostgreSQL"):
+        await killed_midway()
+    assert await counts(pool) == (0, 0, 0)
+    async with store.transaction() as tx:  # the pool has a working connection again
+        await tx.add("next")
+    assert await counts(pool) == (1, 0, 0)
+
+
+async def test_a_server_that_stays_unreachable_is_unavailable() -> None:
+    # A port nothing listens on: every connection attempt is refused.
+    async with asyncpg.create_pool("postgresql://127.0.0.1:9/none", min_size=0, max_size=1) as dead:
+        with pytest.raises(Unavailable):
+            await Store(dead, Tx).transaction().__aenter__()
+        with pytest.raises(Unavailable):
+            await Store(dead, Tx).texts()
+
+
+async def test_a_statements_own_error_passes_unchanged(pool: asyncpg.Pool) -> None:
+    store = Store(pool, Tx)
+    with pytest.raises(asyncpg.UndefinedTableError):
+        await store._pool.fetch("SELECT * FROM notes.nowhere")
+    with pytest.raises(asyncpg.UndefinedTableError):
+        async with store.transaction() as tx:
+            await tx._conn.execute("SELECT * FROM notes.nowhere")
+    assert await store.texts() == []

@@ -55,3 +55,10 @@ def test_codes_once_missing_have_their_status(code: str, status: int) -> None:
 def test_an_unpublished_code_is_the_other_services_failure() -> None:
     error = from_remote(RemoteError("no_such_code", "why"))
     assert (error.status, error.code) == (502, "upstream_error")
+
+
+def test_a_service_whose_dependency_is_down_answers_503_with_retry_after() -> None:
+    error = from_remote(RemoteError("unavailable", "PostgreSQL: ConnectionDoesNotExistError"))
+    assert (error.status, error.code) == (503, "unavailable")
+    assert error.headers == {"Retry-After": "1"}
+    assert "PostgreSQL" not in error.message, "the client is not told our internals"

@@ -66,11 +66,13 @@ class Spy:
 
 @dataclass
 class Services:
-    """Fake recycling and character services (idempotent per scan, like the real ones)."""
+    """Fake recycling and character services (idempotent per scan, like the real ones);
+    `fails` lists the error codes a request type answers with first, one per request."""
 
     rules_found: bool = True
     character: bool = True
     answers_rules: bool = True
+    fails: dict[str, list[str]] = field(default_factory=dict)
     asked: dict[str, int] = field(default_factory=dict)
     owned: dict[str, str] = field(default_factory=dict)
 
@@ -81,6 +83,8 @@ class Services:
 
     async def handle(self, message: Message[Any]) -> RulesFound | Granted | Items:
         self.asked[message.envelope.type] = self.asked.get(message.envelope.type, 0) + 1
+        if codes := self.fails.get(message.envelope.type):
+            raise RequestFailed(codes.pop(0), "ConnectionDoesNotExistError: connection lost")
         payload = message.payload
         if isinstance(payload, Match):
             return Items(items=queries.match(MATCHER, payload.text, payload.limit))
@@ -238,6 +242,43 @@ async def test_a_category_without_a_character_earns_nothing(make: Make) -> None:
     await rig.bus.publish(task("우유팩"))
     await eventually(lambda: len(rig.of("scan.completed")) == 1)
     assert rig.of("scan.completed")[0].payload.result.reward is None
+
+
+@pytest.mark.parametrize("code", ["unavailable", "internal_error"])
+async def test_a_grant_that_meets_an_outage_is_retried_and_the_reward_kept(
+    make: Make, code: str
+) -> None:
+    services = Services(fails={"character.grant": [code, code]})
+    rig = await make(Spy(), services)
+    await rig.bus.publish(task("라벨 뗀 투명 페트병"))
+    await eventually(lambda: len(rig.of("scan.completed")) == 1)
+    reward = rig.of("scan.completed")[0].payload.result.reward
+    assert reward is not None
+    assert (reward.character.code, reward.status) == ("peti", "newly_acquired")
+    assert services.asked["character.grant"] == 3
+    assert services.asked["recycling.rules"] == 1, "the retries resumed at the reward stage"
+
+
+async def test_rules_that_meet_an_outage_are_asked_again(make: Make) -> None:
+    services = Services(fails={"recycling.rules": ["unavailable"]})
+    rig = await make(Spy(), services)
+    await rig.bus.publish(task("라벨 뗀 투명 페트병"))
+    await eventually(lambda: len(rig.of("scan.completed")) == 1)
+    result: ScanCompleted = rig.of("scan.completed")[0].payload
+    assert result.result.reward is not None, "the rules were found on the second ask"
+    assert services.asked["recycling.rules"] == 2
+
+
+@pytest.mark.parametrize("code", ["user_deleted", "grant_conflict"])
+async def test_a_definite_refusal_of_the_grant_ends_it_without_a_reward(
+    make: Make, code: str
+) -> None:
+    services = Services(fails={"character.grant": [code]})
+    rig = await make(Spy(), services)
+    await rig.bus.publish(task("라벨 뗀 투명 페트병"))
+    await eventually(lambda: len(rig.of("scan.completed")) == 1)
+    assert rig.of("scan.completed")[0].payload.result.reward is None
+    assert services.asked["character.grant"] == 1
 
 
 async def test_a_retry_after_the_rules_stage_does_not_ask_the_model_again(make: Make) -> None:
