@@ -5,7 +5,7 @@ the AI pipeline's rules and reward requests. The checker then counts lost, dupli
 unexpected outcomes and downstream effects; every one must be zero, and every reward a
 completed scan announced must be the one grant the character service recorded for it.
 
-    pytest tests/chaos --chaos-tasks 10000     (default 2000)
+    pytest tests/chaos --chaos-tasks 10000     (default 500)
 """
 
 from __future__ import annotations
