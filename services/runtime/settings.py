@@ -176,6 +176,9 @@ class Settings(BaseSettings):
     ws_heartbeat: float = Field(default=20.0, gt=0)
     event_log_retention: int = Field(default=24 * 3600, ge=60)
     event_log_max_len: int = Field(default=1000, ge=10)
+    # SSE: how long a stream with no event yet (and not announced by this API) is awaited
+    # before a 404. A reply this API accepted is announced, so it is awaited however long.
+    sse_wait_unknown: float = Field(default=10.0, gt=0)
 
     # OAuth 2 sign-in (authorization code + PKCE). A provider is on once it has a client id.
     oauth_redirect_uris: tuple[str, ...] = ()
