@@ -16,7 +16,7 @@ Printed, per stream, p50/p95, system vs raw:
 - answers completed (target all)
 - CPU ms per 1,000 streamed tokens of each process (eco2 up, the fake, this load)
 
-    python bench/chat.py [--chats N] [--rate TOKENS_PER_S] [--first-delay S]
+    python bench/chat.py [--chats N] [--rate TOKENS_PER_S] [--first-delay S] [--log FILE]
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
+import shutil
 import signal
 import statistics
 import sys
@@ -66,6 +68,9 @@ class Stream:
     """One stream's timings: first token/delta after the start, and the delivered rate."""
 
     first: float = float("nan")
+    accepted: float = float("nan")  # send -> 202 (system only)
+    opened: float = float("nan")  # send -> the first event, `context` (system only)
+    status: int = 0  # the SSE response's status (system only)
     tokens: int = 0
     last: float = 0.0
     ended: str = ""
@@ -106,7 +111,7 @@ async def _wait_http(url: str, timeout: float = 60.0) -> None:
 
 @contextlib.asynccontextmanager
 async def processes(
-    database_url: str, root: Path, rate: float, delay: float
+    database_url: str, root: Path, rate: float, delay: float, keep_log: Path | None
 ) -> AsyncIterator[tuple[tuple[str, str], dict[str, int]]]:
     fake_port, http_port = free_port(), free_port()
     script = FAKE.format(root=str(ROOT), delay=delay, rate=rate, port=fake_port, repeat=REPEAT)
@@ -145,6 +150,8 @@ async def processes(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(process.wait(), 30)
         log.close()
+        if keep_log is not None:
+            shutil.copyfile(root / "eco2-up.log", keep_log)
 
 
 async def _user(client: httpx.AsyncClient, index: int) -> tuple[dict[str, str], str]:
@@ -165,12 +172,23 @@ async def _through(client: httpx.AsyncClient, headers: dict[str, str], chat_id: 
     sent = await client.post(
         f"/api/v1/chats/{chat_id}/messages", json={"text": QUESTION}, headers=headers
     )
+    stream.accepted = time.monotonic() - started
+    if sent.status_code != 202:
+        stream.ended = f"send {sent.status_code}"
+        return stream
     url = sent.json()["events_url"]
     event = ""
     async with client.stream("GET", url, headers=headers) as response:
+        stream.status = response.status_code
+        if response.status_code != 200:
+            await response.aread()
+            stream.ended = f"events {response.status_code}"
+            return stream
         async for line in response.aiter_lines():
             if line.startswith("event: "):
                 event = line[7:]
+                if math.isnan(stream.opened):
+                    stream.opened = time.monotonic() - started
             elif line.startswith("data: ") and event == "delta":
                 now = time.monotonic() - started
                 if stream.tokens == 0:
@@ -223,14 +241,14 @@ def _cpu(pids: dict[str, int]) -> dict[str, float]:
     return out
 
 
-async def run(chats: int, rate: float, delay: float) -> Run:
+async def run(chats: int, rate: float, delay: float, keep_log: Path | None = None) -> Run:
     result = Run()
     with tempfile.TemporaryDirectory(prefix="eco2-bench-chat-") as tmp:
         from services.runtime.components import MIGRATIONS
 
         async with (
             fresh_database(POSTGRES, "eco2_bench_chat", MIGRATIONS) as url,
-            processes(url, Path(tmp), rate, delay) as ((base, fake), pids),
+            processes(url, Path(tmp), rate, delay, keep_log) as ((base, fake), pids),
         ):
             limits = httpx.Limits(max_connections=4 * chats, max_keepalive_connections=4 * chats)
             timeout = httpx.Timeout(120.0)
@@ -265,6 +283,12 @@ def report(result: Run, chats: int) -> list[str]:
         f"first delta (s) p50/p95: system {percentile(first, 0.5):.3f}/"
         f"{percentile(first, 0.95):.3f}  raw {percentile(raw_first, 0.5):.3f}/"
         f"{percentile(raw_first, 0.95):.3f}",
+        "send accepted (s) p50/p95: "
+        f"{percentile([s.accepted for s in result.system], 0.5):.3f}/"
+        f"{percentile([s.accepted for s in result.system], 0.95):.3f};"
+        " first event (context) "
+        f"{percentile([s.opened for s in done], 0.5):.3f}/"
+        f"{percentile([s.opened for s in done], 0.95):.3f}",
         f"first-delta overhead p50/p95: {1000 * over[0]:.0f}/{1000 * over[1]:.0f} ms"
         "  (target p95 <= 250 ms)",
         f"delivered tokens/s p50/p5: system {percentile(rates, 0.5):.1f}/"
@@ -284,8 +308,9 @@ def main() -> None:
     parser.add_argument("--chats", type=int, default=200)
     parser.add_argument("--rate", type=float, default=30.0, help="fake tokens per second")
     parser.add_argument("--first-delay", type=float, default=0.5)
+    parser.add_argument("--log", type=Path, help="keep the log of `eco2 up` in this file")
     args = parser.parse_args()
-    result = asyncio.run(run(args.chats, args.rate, args.first_delay))
+    result = asyncio.run(run(args.chats, args.rate, args.first_delay, args.log))
     tokens = REPEAT * len(ANSWER.split())
     print(f"chat bench: {args.chats} concurrent chats, answers of {tokens} tokens")
     print("\n".join("  " + line for line in report(result, args.chats)))
