@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     redis_url: str = "memory://"
     # Connections of a process's Redis pool for request handling (a request past it waits).
     redis_pool_size: int = Field(default=100, ge=1)
+    # Seconds a Redis reply is awaited. Above the longest blocking read (an SSE stream's
+    # XREAD waits up to its keep-alive, 15 s): redis-py's own default (5 s) broke every
+    # stream that waited longer for its next event.
+    redis_socket_timeout: float = Field(default=30.0, gt=15.0)
     object_store_url: str = ""
     # S3-compatible endpoint (MinIO, moto); unset, AWS_ENDPOINT_URL or AWS itself.
     # Credentials and region come from the standard AWS_* variables.
