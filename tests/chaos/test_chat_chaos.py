@@ -38,10 +38,9 @@ from contracts import new_envelope
 from contracts.catalog import build_registry
 from contracts.chat.v1 import ChatRecord, CreateChat, MessageAccepted, ReplyContext, SendMessage
 from services.ai.chat.offline import compose
+from tests.chaos.checks import settle, wait_for_queues
+from tests.chaos.conftest import Env
 from tests.chaos.fleet import Fleet, Slot
-from tests.chaos.test_pipeline_chaos import Env, _open_entries, _wait_for_queues, env
-
-__all__ = ["env"]  # the fixture, shared with the pipeline's chaos test
 
 pytestmark = [pytest.mark.rabbit, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -206,9 +205,9 @@ async def test_every_reply_ends_once_whole_while_ai_workers_are_killed(
     await bus.start()
     try:
         await services.revive()
-        await _wait_for_queues(env, [f"eco2.{name}.rpc" for name in names])
+        await wait_for_queues(env, [f"eco2.{name}.rpc" for name in names])
         await fleet.revive()
-        await _wait_for_queues(env, ["eco2.ai"])
+        await wait_for_queues(env, ["eco2.ai"])
         started = time.monotonic()
         for index in range(count):
             question = QUESTIONS[index % len(QUESTIONS)]
@@ -222,11 +221,7 @@ async def test_every_reply_ends_once_whole_while_ai_workers_are_killed(
                 await fleet.kill_and_restart(slot)
             await fleet.revive()
         elapsed = time.monotonic() - started
-        await fleet.revive()
-        async with asyncio.timeout(60):
-            while await _open_entries(fleet):
-                await asyncio.sleep(0.5)
-                await fleet.revive()
+        await settle(fleet)
         await asyncio.sleep(1)  # late republished outcomes arrive, and must be the same
         stored = await _stored(env, set(tally.questions))
     finally:
