@@ -54,6 +54,7 @@ from support.servers import free_port
 MODEL = "fake-chat"
 QUESTION = "투명 페트병은 어떻게 버려?"
 SECRET = "bench-secret-" + "x" * 40
+STREAM_BUDGET = 300.0  # seconds one answer may take, send to terminal event
 REDIS = redis_db(12)  # the real server: its own database, flushed before and after
 REPEAT = 4  # the fake's answer, four times: about 70 tokens, over 2 s at 30 tokens/s
 
@@ -180,12 +181,17 @@ async def _user(client: httpx.AsyncClient, index: int) -> tuple[dict[str, str], 
 
 
 async def _through(client: httpx.AsyncClient, headers: dict[str, str], chat_id: str) -> Stream:
-    """One answer through the system; a connection error is its ending, not the run's."""
+    """One answer through the system; a connection error, or no end within `STREAM_BUDGET`
+    seconds (keep-alive comments keep the read timeout from firing), is its ending, not
+    the run's."""
     stream = Stream()
     try:
-        await _follow(client, headers, chat_id, stream)
+        async with asyncio.timeout(STREAM_BUDGET):
+            await _follow(client, headers, chat_id, stream)
     except httpx.TransportError as exc:
         stream.ended = f"{type(exc).__name__} after {stream.tokens} tokens"
+    except TimeoutError:
+        stream.ended = f"no end in {STREAM_BUDGET:.0f} s after {stream.tokens} tokens"
     return stream
 
 
