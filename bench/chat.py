@@ -147,6 +147,8 @@ async def processes(
         "ECO2_PASSWORD_HASH_ITERATIONS": "1",
         "ECO2_REQUEST_TIMEOUT": "30",
         "ECO2_LOG_LEVEL": "WARNING",
+        # Every bench user registers from this one address, and streams one answer.
+        "ECO2_REGISTRATION_MAX_PER_CLIENT": "1000000",
     }
     log = (root / "eco2-up.log").open("wb")
     up = await asyncio.create_subprocess_exec(
