@@ -2,10 +2,12 @@
 OpenAI-compatible provider, and the same streams read straight from the fake as the raw
 baseline, in one run.
 
-Starts, as separate processes: the fake provider (`tests/fake_openai.py`: the first chunk
+Starts, as separate processes: the fake provider (`support/fake_openai.py`: the first chunk
 after `--first-delay` seconds, then `--rate` tokens a second), and `eco2 up` (every
-component in one process on the memory bus, on a fresh database of the test PostgreSQL,
-`ECO2_AI_PROVIDER=openai` on the fake). The load (this process) registers `--chats`
+component in one process on the memory bus, on a fresh database of the test PostgreSQL
+and a database of the test Redis, `ECO2_AI_PROVIDER=openai` on the fake). The real Redis,
+as deployed: the in-process one of `make up` wakes every waiting SSE stream on each write,
+which at 200 streams is most of the process's CPU. The load (this process) registers `--chats`
 users, starts a chat for each, and at once sends every chat a message and follows its
 answer's SSE stream to the end. Then it opens as many streams straight to the fake.
 
@@ -16,7 +18,7 @@ Printed, per stream, p50/p95, system vs raw:
 - answers completed (target all)
 - CPU ms per 1,000 streamed tokens of each process (eco2 up, the fake, this load)
 
-    python bench/chat.py [--chats N] [--rate TOKENS_PER_S] [--first-delay S]
+    python bench/chat.py [--chats N] [--rate TOKENS_PER_S] [--first-delay S] [--log FILE]
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
+import shutil
 import signal
 import statistics
 import sys
@@ -41,8 +45,8 @@ if not __package__:  # run as a file: keep this folder from shadowing the projec
 
 import httpx
 
-from support.databases import fresh_database
-from support.env import ECO2, ROOT
+from support.databases import flushed_redis, fresh_database
+from support.env import ECO2, ROOT, redis_db
 from support.env import POSTGRES_URL as POSTGRES
 from support.fake_openai import STREAMED_ANSWER as ANSWER
 from support.servers import free_port
@@ -50,7 +54,13 @@ from support.servers import free_port
 MODEL = "fake-chat"
 QUESTION = "투명 페트병은 어떻게 버려?"
 SECRET = "bench-secret-" + "x" * 40
+STREAM_BUDGET = 300.0  # seconds one answer may take, send to terminal event
+REDIS = redis_db(12)  # the real server: its own database, flushed before and after
 REPEAT = 4  # the fake's answer, four times: about 70 tokens, over 2 s at 30 tokens/s
+
+
+def _mean(values: list[int]) -> float:
+    return statistics.mean(values) if values else float("nan")
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -66,6 +76,9 @@ class Stream:
     """One stream's timings: first token/delta after the start, and the delivered rate."""
 
     first: float = float("nan")
+    accepted: float = float("nan")  # send -> 202 (system only)
+    opened: float = float("nan")  # send -> the first event, `context` (system only)
+    status: int = 0  # the SSE response's status (system only)
     tokens: int = 0
     last: float = 0.0
     ended: str = ""
@@ -106,7 +119,12 @@ async def _wait_http(url: str, timeout: float = 60.0) -> None:
 
 @contextlib.asynccontextmanager
 async def processes(
-    database_url: str, root: Path, rate: float, delay: float
+    database_url: str,
+    redis_url: str,
+    root: Path,
+    rate: float,
+    delay: float,
+    keep_log: Path | None,
 ) -> AsyncIterator[tuple[tuple[str, str], dict[str, int]]]:
     fake_port, http_port = free_port(), free_port()
     script = FAKE.format(root=str(ROOT), delay=delay, rate=rate, port=fake_port, repeat=REPEAT)
@@ -114,6 +132,7 @@ async def processes(
     env = {
         **os.environ,
         "ECO2_DATABASE_URL": database_url,
+        "ECO2_REDIS_URL": redis_url,
         "ECO2_DATA_DIR": str(root / "var"),
         "ECO2_HTTP_PORT": str(http_port),
         "ECO2_JWT_SECRET": SECRET,
@@ -128,6 +147,8 @@ async def processes(
         "ECO2_PASSWORD_HASH_ITERATIONS": "1",
         "ECO2_REQUEST_TIMEOUT": "30",
         "ECO2_LOG_LEVEL": "WARNING",
+        # Every bench user registers from this one address, and streams one answer.
+        "ECO2_REGISTRATION_MAX_PER_CLIENT": "1000000",
     }
     log = (root / "eco2-up.log").open("wb")
     up = await asyncio.create_subprocess_exec(
@@ -145,6 +166,8 @@ async def processes(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(process.wait(), 30)
         log.close()
+        if keep_log is not None:
+            shutil.copyfile(root / "eco2-up.log", keep_log)
 
 
 async def _user(client: httpx.AsyncClient, index: int) -> tuple[dict[str, str], str]:
@@ -160,17 +183,44 @@ async def _user(client: httpx.AsyncClient, index: int) -> tuple[dict[str, str], 
 
 
 async def _through(client: httpx.AsyncClient, headers: dict[str, str], chat_id: str) -> Stream:
+    """One answer through the system; a connection error, or no end within `STREAM_BUDGET`
+    seconds (keep-alive comments keep the read timeout from firing), is its ending, not
+    the run's."""
     stream = Stream()
+    try:
+        async with asyncio.timeout(STREAM_BUDGET):
+            await _follow(client, headers, chat_id, stream)
+    except httpx.TransportError as exc:
+        stream.ended = f"{type(exc).__name__} after {stream.tokens} tokens"
+    except TimeoutError:
+        stream.ended = f"no end in {STREAM_BUDGET:.0f} s after {stream.tokens} tokens"
+    return stream
+
+
+async def _follow(
+    client: httpx.AsyncClient, headers: dict[str, str], chat_id: str, stream: Stream
+) -> None:
     started = time.monotonic()
     sent = await client.post(
         f"/api/v1/chats/{chat_id}/messages", json={"text": QUESTION}, headers=headers
     )
+    stream.accepted = time.monotonic() - started
+    if sent.status_code != 202:
+        stream.ended = f"send {sent.status_code}"
+        return
     url = sent.json()["events_url"]
     event = ""
     async with client.stream("GET", url, headers=headers) as response:
+        stream.status = response.status_code
+        if response.status_code != 200:
+            await response.aread()
+            stream.ended = f"events {response.status_code}"
+            return
         async for line in response.aiter_lines():
             if line.startswith("event: "):
                 event = line[7:]
+                if math.isnan(stream.opened):
+                    stream.opened = time.monotonic() - started
             elif line.startswith("data: ") and event == "delta":
                 now = time.monotonic() - started
                 if stream.tokens == 0:
@@ -180,7 +230,6 @@ async def _through(client: httpx.AsyncClient, headers: dict[str, str], chat_id: 
             elif line.startswith("data: ") and event in ("completed", "incomplete", "failed"):
                 stream.ended = event
                 break
-    return stream
 
 
 async def _raw(client: httpx.AsyncClient, base: str) -> Stream:
@@ -223,20 +272,25 @@ def _cpu(pids: dict[str, int]) -> dict[str, float]:
     return out
 
 
-async def run(chats: int, rate: float, delay: float) -> Run:
+async def run(chats: int, rate: float, delay: float, keep_log: Path | None = None) -> Run:
     result = Run()
     with tempfile.TemporaryDirectory(prefix="eco2-bench-chat-") as tmp:
         from services.runtime.components import MIGRATIONS
 
         async with (
             fresh_database(POSTGRES, "eco2_bench_chat", MIGRATIONS) as url,
-            processes(url, Path(tmp), rate, delay) as ((base, fake), pids),
+            flushed_redis(REDIS) as redis_url,
+            processes(url, redis_url, Path(tmp), rate, delay, keep_log) as ((base, fake), pids),
         ):
-            limits = httpx.Limits(max_connections=4 * chats, max_keepalive_connections=4 * chats)
+            # A connection per request: none is reused after the server closed it while it
+            # sat idle in the pool (a reset on the next request, under load).
+            limits = httpx.Limits(max_connections=4 * chats, max_keepalive_connections=0)
             timeout = httpx.Timeout(120.0)
             async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as client:
-                users = await asyncio.gather(*(_user(client, i) for i in range(chats)))
-                await _through(client, *users[0])  # warm-up: connections, caches
+                # One more person than measured: the warm-up's (connections, caches).
+                *users, warm = await asyncio.gather(*(_user(client, i) for i in range(chats + 1)))
+                await _through(client, *warm)
+            async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as client:
                 before = _cpu(pids)
                 result.system = await asyncio.gather(*(_through(client, h, c) for h, c in users))
                 after = _cpu(pids)
@@ -265,13 +319,19 @@ def report(result: Run, chats: int) -> list[str]:
         f"first delta (s) p50/p95: system {percentile(first, 0.5):.3f}/"
         f"{percentile(first, 0.95):.3f}  raw {percentile(raw_first, 0.5):.3f}/"
         f"{percentile(raw_first, 0.95):.3f}",
+        "send accepted (s) p50/p95: "
+        f"{percentile([s.accepted for s in result.system], 0.5):.3f}/"
+        f"{percentile([s.accepted for s in result.system], 0.95):.3f};"
+        " first event (context) "
+        f"{percentile([s.opened for s in done], 0.5):.3f}/"
+        f"{percentile([s.opened for s in done], 0.95):.3f}",
         f"first-delta overhead p50/p95: {1000 * over[0]:.0f}/{1000 * over[1]:.0f} ms"
         "  (target p95 <= 250 ms)",
         f"delivered tokens/s p50/p5: system {percentile(rates, 0.5):.1f}/"
         f"{percentile(rates, 0.05):.1f}  raw {percentile(raw_rates, 0.5):.1f}/"
         f"{percentile(raw_rates, 0.05):.1f}  ratio {ratio[0]:.2f}/{ratio[1]:.2f}"
         "  (target >= 0.9)",
-        f"mean tokens per answer: system {statistics.mean(s.tokens for s in done):.0f},"
+        f"mean tokens per answer: system {_mean([s.tokens for s in done]):.0f},"
         f" raw {statistics.mean(s.tokens for s in result.raw):.0f}",
         "CPU ms per 1,000 streamed tokens: "
         + ", ".join(f"{name} {ms:.0f}" for name, ms in result.cpu.items()),
@@ -284,8 +344,9 @@ def main() -> None:
     parser.add_argument("--chats", type=int, default=200)
     parser.add_argument("--rate", type=float, default=30.0, help="fake tokens per second")
     parser.add_argument("--first-delay", type=float, default=0.5)
+    parser.add_argument("--log", type=Path, help="keep the log of `eco2 up` in this file")
     args = parser.parse_args()
-    result = asyncio.run(run(args.chats, args.rate, args.first_delay))
+    result = asyncio.run(run(args.chats, args.rate, args.first_delay, args.log))
     tokens = REPEAT * len(ANSWER.split())
     print(f"chat bench: {args.chats} concurrent chats, answers of {tokens} tokens")
     print("\n".join("  " + line for line in report(result, args.chats)))

@@ -5,7 +5,11 @@ Keys (all expire after the retention), `<resource>` being `scan` or `reply`:
 - `eco2:events:<resource>:<id>`: a stream, `XADD MAXLEN ~ n`; each entry holds the message
   `type`, message `id`, owner `user` and the payload JSON `data`. The stream id is the
   SSE `id:`, so `Last-Event-ID` resumes exactly after the last event a client saw.
-- `eco2:events:owner:<resource>:<id>`: the user the first event named; others get 404.
+- `eco2:events:owner:<resource>:<id>`: the user the first event named, or the one the
+  resource was announced for (`expect`: a reply the moment its message is accepted, so
+  its stream is followed before its first event exists); others get 404.
+- `eco2:events:parent:<resource>:<id>`: what the announced resource belongs to (a reply's
+  chat), so the stream is refused under another parent before any event is there.
 - `eco2:events:seen:<message_id>`: written in the same transaction as the entry
   (WATCH/MULTI), so a redelivered or twice-published event is appended once.
 - `eco2:events:user:<user_id>`: a set of the user's resources (`scan:<id>`), so that
@@ -55,6 +59,10 @@ def stream_key(resource: str, ident: str) -> str:
 
 def owner_key(resource: str, ident: str) -> str:
     return f"eco2:events:owner:{resource}:{ident}"
+
+
+def parent_key(resource: str, ident: str) -> str:
+    return f"eco2:events:parent:{resource}:{ident}"
 
 
 def seen_key(message_id: str) -> str:
@@ -119,14 +127,30 @@ class EventLog:
                     continue
 
     async def erase_user(self, user_id: str) -> int:
-        """Delete every log of `user_id`'s resources (their owner keys too); how many."""
+        """Delete every log of `user_id`'s resources (their owner and parent keys too);
+        how many."""
         members: Any = await self._redis.smembers(user_key(user_id))
         keys = [user_key(user_id)]
         for member in members:
             resource, _, ident = _text(member).partition(":")
             keys += [stream_key(resource, ident), owner_key(resource, ident)]
+            keys.append(parent_key(resource, ident))
         await self._redis.delete(*keys)
         return len(members)
+
+    async def expect(self, resource: str, ident: str, *, owner: str, parent: str) -> None:
+        """Announce a resource whose events are coming: owned by `owner`, under `parent`
+        (kept if the first event, or an earlier announcement, named them already)."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(owner_key(resource, ident), owner, nx=True, ex=self._retention)
+            pipe.set(parent_key(resource, ident), parent, nx=True, ex=self._retention)
+            pipe.sadd(user_key(owner), f"{resource}:{ident}")
+            pipe.expire(user_key(owner), self._retention)
+            await pipe.execute()
+
+    async def parent(self, resource: str, ident: str) -> str | None:
+        value = await self._redis.get(parent_key(resource, ident))
+        return _text(value) if value is not None else None
 
     async def owner(self, resource: str, ident: str) -> str | None:
         value = await self._redis.get(owner_key(resource, ident))

@@ -10,7 +10,9 @@ tells `EventSource` to stop).
 A resource with no event yet is looked up with the route's `known` (the scan route asks
 the scan service), so an unknown resource, or one of another user (the two look the
 same), is 404 at once; without `known` it is awaited for up to `sse_wait_unknown`
-seconds before the headers are sent, so the answer can still be a 404.
+seconds before the headers are sent, so the answer can still be a 404. A chat reply
+the API has accepted was announced (`EventLog.expect`): its owner is known at once, and
+its stream waits for the first event however long the system takes under load.
 
 Every stream, and that wait, holds one of the caller's stream slots (`gateway.streams`):
 past `ECO2_STREAM_MAX_PER_USER` the answer is 429. The reads block on the event log's

@@ -1,4 +1,5 @@
-"""Fresh PostgreSQL databases for tests: created next to `postgres_url`, dropped on exit."""
+"""Fresh PostgreSQL databases for tests: created next to `postgres_url`, dropped on exit;
+and Redis databases flushed before and after."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 import asyncpg
+import redis.asyncio as aioredis
 
 from services.runtime.migrate import migrate, package_migrations
 
@@ -35,3 +37,15 @@ async def fresh_database(
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@asynccontextmanager
+async def flushed_redis(url: str) -> AsyncIterator[str]:
+    """The Redis database at `url`, flushed before and after; yields `url`."""
+    client = aioredis.from_url(url)
+    try:
+        await client.flushdb()
+        yield url
+    finally:
+        await client.flushdb()
+        await client.aclose()

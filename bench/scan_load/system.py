@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import redis.asyncio as aioredis
-
-from support.databases import fresh_database
+from support.databases import flushed_redis, fresh_database
 from support.env import POSTGRES_URL, RABBIT_URL, redis_db
 from support.processes import Processes
 from support.rabbit import temporary_vhost
@@ -39,7 +37,7 @@ class System:
         return (
             bus,
             await self.resources.enter_async_context(database),
-            await self.resources.enter_async_context(_flushed(redis_db(REDIS_DB))),
+            await self.resources.enter_async_context(flushed_redis(redis_db(REDIS_DB))),
         )
 
     async def child(self, name: str, args: list[str], timeout: float) -> dict[str, Any]:
@@ -72,15 +70,3 @@ async def system(keep: bool) -> AsyncIterator[System]:
             print(f"logs and data kept in {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-
-
-@contextlib.asynccontextmanager
-async def _flushed(url: str) -> AsyncIterator[str]:
-    """A Redis database flushed before and after."""
-    client = aioredis.from_url(url)
-    try:
-        await client.flushdb()
-        yield url
-    finally:
-        await client.flushdb()
-        await client.aclose()

@@ -150,6 +150,10 @@ async def send_message(request: Request) -> Response:
         error = from_remote(exc)
         error.headers = {"Retry-After": str(_until_midnight())}
         raise error from None
+    # Its events may be minutes away under load: the stream waits for them, not a 404.
+    await gw.events.expect(
+        RESOURCE, accepted.reply_id, owner=caller.user_id, parent=accepted.chat_id
+    )
     events_url = f"/api/v1/chats/{accepted.chat_id}/replies/{accepted.reply_id}/events"
     out = MessageAcceptedOut(
         message_id=accepted.message_id, reply_id=accepted.reply_id, events_url=events_url
@@ -168,6 +172,9 @@ async def reply_events(request: Request) -> Response:
 
     def in_chat(first: list[Entry]) -> bool:
         return first[0].data.get("chat_id") == chat_id
+
+    if await gw.events.parent(RESOURCE, reply_id) not in (None, chat_id):
+        raise not_found
 
     return await events_response(gw, request, caller, RESOURCE, reply_id, not_found, in_chat)
 

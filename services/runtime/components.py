@@ -315,6 +315,7 @@ def gateway(resources: Resources) -> tuple[Starlette, Sequence[Subscription]]:
         request_timeout=settings.request_timeout,
         max_image_bytes=settings.max_image_bytes,
         chat_messages_per_minute=settings.chat_messages_per_minute,
+        sse_wait_unknown=settings.sse_wait_unknown,
     )
     return build(
         GatewayDeps(

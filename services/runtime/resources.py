@@ -112,6 +112,8 @@ def build_redis(settings: Settings) -> aioredis.Redis:
                 timeout=settings.request_timeout,
                 health_check_interval=REDIS_HEALTH_CHECK_INTERVAL,
                 retry=RetryOnce(),
+                # Above the longest blocking read (SSE's XREAD, copied to its pool).
+                socket_timeout=settings.redis_socket_timeout,
             )
             return aioredis.Redis.from_pool(pool)
 

@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     redis_url: str = "memory://"
     # Connections of a process's Redis pool for request handling (a request past it waits).
     redis_pool_size: int = Field(default=100, ge=1)
+    # Seconds a Redis reply is awaited. Above the longest blocking read (an SSE stream's
+    # XREAD waits up to its keep-alive, 15 s): redis-py's own default (5 s) broke every
+    # stream that waited longer for its next event.
+    redis_socket_timeout: float = Field(default=30.0, gt=15.0)
     object_store_url: str = ""
     # S3-compatible endpoint (MinIO, moto); unset, AWS_ENDPOINT_URL or AWS itself.
     # Credentials and region come from the standard AWS_* variables.
@@ -176,6 +180,9 @@ class Settings(BaseSettings):
     ws_heartbeat: float = Field(default=20.0, gt=0)
     event_log_retention: int = Field(default=24 * 3600, ge=60)
     event_log_max_len: int = Field(default=1000, ge=10)
+    # SSE: how long a stream with no event yet (and not announced by this API) is awaited
+    # before a 404. A reply this API accepted is announced, so it is awaited however long.
+    sse_wait_unknown: float = Field(default=10.0, gt=0)
 
     # OAuth 2 sign-in (authorization code + PKCE). A provider is on once it has a client id.
     oauth_redirect_uris: tuple[str, ...] = ()

@@ -45,7 +45,9 @@ export async function chatThread({ root, params, query, signal }) {
   let scanId = query.get("scan");
   const log = h("ol", { class: "chat-log", "aria-label": t("chat.log"), "aria-live": "polite" });
   const text = h("textarea", { name: "text", rows: 2, maxlength: 2000, required: true });
-  const send = h("button", { type: "submit", class: "primary" }, t("chat.send"));
+  // Disabled until the messages are shown and the composer listens (a click before would
+  // submit the form natively, leaving the page).
+  const send = h("button", { type: "submit", class: "primary", disabled: true }, t("chat.send"));
   const stop = h("button", { type: "button", class: "secondary", hidden: true }, t("chat.stop"));
   const errors = h("div", { class: "form-errors" });
   const composer = h(
@@ -131,5 +133,6 @@ export async function chatThread({ root, params, query, signal }) {
     await answer({ ...reply, lastEventId: null, text: "", seq: 0 }).catch(() => null);
   });
 
+  send.disabled = false;
   if (resume) await answer(resume);
 }
