@@ -4,6 +4,7 @@ directory (and so its journal) across restarts, like a StatefulSet pod keeps its
 from __future__ import annotations
 
 import asyncio
+import random
 import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,11 @@ class Slot:
     kills: int = 0
     self_kills: int = 0  # died at a fault point
     exits: int = 0  # stopped with an error (e.g. a server unreachable at start)
+    log_offset: int = 0  # where this start's output begins in the log
+
+    @property
+    def log(self) -> Path:
+        return self.data_dir / "worker.log"
 
     @property
     def name(self) -> str:
@@ -33,11 +39,22 @@ class Slot:
     def alive(self) -> bool:
         return self.process is not None and self.process.returncode is None
 
+    @property
+    def running(self) -> bool:
+        """Alive and past its start: it said it is running, so it holds work to lose."""
+        if not self.alive or not self.log.exists():
+            return False
+        with self.log.open("rb") as handle:
+            handle.seek(self.log_offset)
+            return b"eco2 running" in handle.read()
+
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {**self.env, "ECO2_DATA_DIR": str(self.data_dir)}
-        log = self.data_dir / "worker.log"
-        self.process = (await spawn([ECO2, "run", self.component], env, log, append=True)).process
+        self.log_offset = self.log.stat().st_size if self.log.exists() else 0
+        self.process = (
+            await spawn([ECO2, "run", self.component], env, self.log, append=True)
+        ).process
         self.starts += 1
 
     async def kill(self) -> None:
@@ -74,6 +91,16 @@ class Fleet:
     async def kill_and_restart(self, slot: Slot) -> None:
         await slot.kill()
         await slot.start()
+
+    async def kill_one_running(self) -> None:
+        """SIGKILL one slot that is past its start, picked at random, and start it again.
+
+        A process killed while it is still importing holds no work; on a loaded machine,
+        where a start takes seconds, killing at random regardless would kill mostly
+        starting processes and the run would stall rather than test anything."""
+        running = [slot for slot in self.slots if slot.running]
+        if running:
+            await self.kill_and_restart(random.choice(running))
 
     async def stop(self) -> None:
         await asyncio.gather(*(slot.stop() for slot in self.slots))
