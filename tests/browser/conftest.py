@@ -123,6 +123,8 @@ def app_url(
         "PYTHONPATH": str(ROOT),
         "ECO2_HTTP_PORT": str(port),
         "ECO2_DATABASE_URL": database_url,
+        # Every journey signs a new person up, all from the one loopback address.
+        "ECO2_REGISTRATION_MAX_PER_CLIENT": "1000000",
         **oauth_env(kakao, url),
     }
     env.pop("ECO2_LOG_LEVEL", None)
