@@ -17,6 +17,17 @@ import asyncpg
 
 from journal.ports import SyncRow, SyncUnavailable
 
+# What a PostgreSQL outage looks like from asyncpg: a server or network error, or a
+# connection the server ended mid-COPY, which asyncpg reports as an InternalClientError
+# ("cannot switch to state …") rather than an InterfaceError.
+_UNAVAILABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
+
 
 class PostgresTarget:
     """Ships into `journal.outcomes` (created by the `journal` migrations)."""
@@ -55,7 +66,7 @@ class PostgresTarget:
     async def ship(self, worker: str, rows: Sequence[SyncRow]) -> None:
         try:
             await self._ship(worker, rows)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+        except _UNAVAILABLE as exc:
             raise SyncUnavailable(f"PostgreSQL: {exc}") from exc
 
     async def _ship(self, worker: str, rows: Sequence[SyncRow]) -> None:
