@@ -42,8 +42,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--chaos-tasks",
         type=int,
-        default=int(os.environ.get("ECO2_CHAOS_TASKS", "150")),
-        help="tasks the chaos suite publishes (default 150, or ECO2_CHAOS_TASKS)",
+        default=int(os.environ.get("ECO2_CHAOS_TASKS", "40")),
+        help="tasks the chaos suite publishes (default 40, or ECO2_CHAOS_TASKS)",
     )
     parser.addoption(
         "--chaos-db-tasks",
